@@ -1,0 +1,39 @@
+// Command gtn is the command-line interface of gotn: it runs weighted-graph
+// operations (gtn fst) and, as the project grows, trains, evaluates and runs
+// graph transformer networks described by pipeline files.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `gtn: graph transformer networks
+
+Usage:
+  gtn fst COMMAND [flags] FILE...   weighted graph operations (gtn fst -h)
+
+Exit codes: 0 ok, 1 failure (bad input), 2 usage error.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run executes the command line args and returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "fst":
+		return runFst(args[1:], stdin, stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "gtn: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}

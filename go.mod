@@ -1,0 +1,3 @@
+module github.com/gotn/gotn
+
+go 1.26.8
