@@ -362,6 +362,9 @@ type cyclicDistance struct {
 	mask    []bool  // if not nil, only states with mask[s] take part
 	delta   float64 // log semiring: convergence threshold
 	maxIter int     // log semiring: bound on the times a state is processed
+	// iterateOnly disables the exact solution of small components (for
+	// tests).
+	iterateOnly bool
 
 	comp     []int32 // strongly connected component of each state, -1 outside mask
 	inFirst  []int32 // reverse: arcs entering s are inArcs[inFirst[s]:inFirst[s+1]]
@@ -461,7 +464,7 @@ func (p *cyclicDistance) solve(d []float64, best []int32) error {
 			continue
 		}
 		var err error
-		if p.sr == Log && len(ms) <= maxDenseComponent {
+		if p.sr == Log && len(ms) <= maxDenseComponent && !p.iterateOnly {
 			err = p.solveComponentDense(int32(c), ms, d)
 		} else {
 			err = p.solveComponent(int32(c), ms, d, best)
