@@ -213,7 +213,9 @@ func forwardLogPass(g *Graph, order []int32, scale float64, d []float64) {
 		for k, t := range dst {
 			x := ds + scale*w[k]
 			if m := d[t]; x >= m-300 {
-				acc[t] += expNeg(m - x)
+				if y := m - x; y >= -708 {
+					acc[t] += expCore(y)
+				}
 			} else {
 				acc[t] = acc[t]*expNeg(x-m) + 1
 				d[t] = x
@@ -228,23 +230,16 @@ func forwardLogPass(g *Graph, order []int32, scale float64, d []float64) {
 // - b(dst(a)))) over the arcs a leaving s.
 //
 // If cond is not nil (length g.NumWeights()), cond receives for every arc
-// and final energy its term exp(xmin - x) of its state's sum, and inv[s]
-// the reciprocal of that sum (0 when b[s] is +Inf), so that cond·inv is
-// the probability of leaving s by that arc (or stopping) given that a path
-// is at s.
+// and final energy the term exp(m - x) of its state's sum (x its energy
+// through that arc, m the state's reference energy), and inv[s] the
+// reciprocal of that sum (0 when b[s] is +Inf), so that cond·inv is the
+// probability of leaving s by that arc (or stopping) given that a path is
+// at s.
 //
 // With order nil the state numbering must be topological; if it is not,
 // reverseLogPass returns false (and its outputs are garbage).
 func reverseLogPass(g *Graph, order []int32, scale float64, b, cond, inv []float64) bool {
 	check := order == nil
-	var tmp []float64
-	if cond == nil {
-		maxDeg := int32(0)
-		for s := range len(b) {
-			maxDeg = max(maxDeg, g.first[s+1]-g.first[s])
-		}
-		tmp = make([]float64, maxDeg)
-	}
 	na := int32(len(g.src))
 	for i := len(b) - 1; i >= 0; i-- {
 		s := stateAt(order, i)
@@ -252,74 +247,89 @@ func reverseLogPass(g *Graph, order []int32, scale float64, b, cond, inv []float
 		dst := g.dst[lo:hi]
 		w := g.weight[lo:hi]
 		dst = dst[:len(w)]
-		var x []float64
+		if check {
+			for _, t := range dst {
+				if int(t) <= s {
+					return false
+				}
+			}
+		}
+		var c []float64
 		if cond != nil {
-			x = cond[lo:hi]
-		} else {
-			x = tmp[:hi-lo]
+			c = cond[lo:hi]
+			c = c[:len(w)]
 		}
-		x = x[:len(w)]
-		xf := scale * g.final[s]
-		xmin := xf
-		for k, t := range dst {
-			if check && int(t) <= s {
-				return false
-			}
-			v := scale*w[k] + b[t]
-			x[k] = v
-			if v < xmin {
-				xmin = v
-			}
-		}
-		if xmin == Inf {
+		m, sum, ef := logSumExp(dst, w, scale, b, scale*g.final[s], c)
+		if sum == 0 {
 			b[s] = Inf
-			if cond != nil {
-				clear(x)
-				cond[na+int32(s)] = 0
-				inv[s] = 0
-			}
-			continue
+		} else {
+			b[s] = m - math.Log(sum)
 		}
-		ef := expNeg(xmin - xf)
-		sum := sumExpShifted(x, xmin, cond != nil)
-		sum += ef
-		b[s] = xmin - math.Log(sum)
 		if cond != nil {
 			cond[na+int32(s)] = ef
-			inv[s] = 1 / sum
+			if sum == 0 {
+				inv[s] = 0
+				clear(c)
+			} else {
+				inv[s] = 1 / sum
+			}
 		}
 	}
 	return true
 }
 
-// sumExpShifted returns Σ exp(xmin - x[k]); if store, x[k] is replaced by
-// exp(xmin - x[k]).
-func sumExpShifted(x []float64, xmin float64, store bool) float64 {
-	var s0, s1, s2, s3 float64
-	k := 0
+// logSumExp returns the terms of -log(exp(-xf) + Σ_k exp(-x_k)), where
+// x_k = scale·w[k] + b[dst[k]], as m - log(sum): a reference energy m and
+// sum = exp(m - xf) + Σ exp(m - x_k), and ef = exp(m - xf). If c is not
+// nil, c[k] receives exp(m - x_k).
+//
+// It takes one pass and one exponential per arc. m starts at xf (or the
+// first finite energy) and is only moved when an energy more than 300
+// below it arrives, rescaling what was summed, so that terms stay below
+// exp(300) and the test is almost never taken.
+func logSumExp(dst []int32, w []float64, scale float64, b []float64, xf float64, c []float64) (m, sum, ef float64) {
+	const slack = 300
+	m, ef = xf, 0
+	var s0, s1 float64 // two sums, to halve the chain of additions
+	if xf != Inf {
+		s0, ef = 1, 1
+	}
+	w = w[:len(dst)]
+	store := c != nil
 	if store {
-		for ; k+4 <= len(x); k += 4 {
-			e0, e1, e2, e3 := expNeg(xmin-x[k]), expNeg(xmin-x[k+1]), expNeg(xmin-x[k+2]), expNeg(xmin-x[k+3])
-			x[k], x[k+1], x[k+2], x[k+3] = e0, e1, e2, e3
-			s0, s1, s2, s3 = s0+e0, s1+e1, s2+e2, s3+e3
+		c = c[:len(dst)]
+	}
+	for k, t := range dst {
+		x := scale*w[k] + b[t]
+		if x < m-slack {
+			// New reference: rescale the sum and the stored terms.
+			f := expNeg(x - m)
+			s0, s1 = (s0+s1)*f+1, 0
+			ef *= f
+			if store {
+				for j := range k {
+					c[j] *= f
+				}
+				c[k] = 1
+			}
+			m = x
+			continue
 		}
-		for ; k < len(x); k++ {
-			e := expNeg(xmin - x[k])
-			x[k] = e
+		// e = exp(m - x); 0 when it would underflow, and for x = +Inf.
+		e := 0.0
+		if y := m - x; y >= -708 {
+			e = expCore(y)
+		}
+		if store {
+			c[k] = e
+		}
+		if k&1 == 0 {
 			s0 += e
-		}
-	} else {
-		for ; k+4 <= len(x); k += 4 {
-			s0 += expNeg(xmin - x[k])
-			s1 += expNeg(xmin - x[k+1])
-			s2 += expNeg(xmin - x[k+2])
-			s3 += expNeg(xmin - x[k+3])
-		}
-		for ; k < len(x); k++ {
-			s0 += expNeg(xmin - x[k])
+		} else {
+			s1 += e
 		}
 	}
-	return (s0 + s1) + (s2 + s3)
+	return m, s0 + s1, ef
 }
 
 // expNegTable holds the bits of 2^(j/64), j = 0..63.
@@ -332,24 +342,33 @@ var expNegTable = func() (t [64]uint64) {
 
 // expNeg returns exp(x) for x <= 709 within a few ulps (relative error
 // below 1e-15), and 0 for x < -708 (where exp underflows to subnormals)
-// including -Inf. It is about twice as fast as math.Exp: x = (64k+j)·ln2/64
-// + r with |r| <= ln2/128, exp(x) = 2^k · 2^(j/64) · exp(r), exp(r) by a
-// degree-5 polynomial.
+// including -Inf and NaN. It is about twice as fast as math.Exp.
 func expNeg(x float64) float64 {
+	if !(x >= -708) {
+		return 0
+	}
+	return expCore(x)
+}
+
+// expCore returns exp(x) for -708 <= x <= 709: x = (64k+j)·ln2/64 + r with
+// |r| <= ln2/128, exp(x) = 2^k · 2^(j/64) · exp(r), exp(r) by a degree-5
+// polynomial (error below r^6/720 < 2e-17). It is small enough to be
+// inlined in the hot loops.
+func expCore(x float64) float64 {
 	const (
 		invLn2x64 = 64 / math.Ln2
 		ln2Hi     = 6.93147180369123816490e-01 / 64 // ln2 with 32 bits, exact times k
 		ln2Lo     = 1.90821492927058770002e-10 / 64
 		round     = 0x1.8p52 // adding and subtracting rounds to an integer
 	)
-	if !(x >= -708) {
-		return 0
-	}
-	kf := (x*invLn2x64 + round) - round
+	// The low bits of x·64/ln2 + 1.5·2^52 are 2^51 + k for the nearest
+	// integer k; shifting them into the exponent field drops the rest.
+	kf := x*invLn2x64 + round
+	bits := math.Float64bits(kf)
+	kf -= round
 	r := x - kf*ln2Hi - kf*ln2Lo
-	k := uint64(int64(kf))
 	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120)))))
-	return math.Float64frombits(expNegTable[k&63]+(k>>6)<<52) * p
+	return math.Float64frombits(expNegTable[bits&63]+(bits>>6)<<52) * p
 }
 
 // cyclicDistance is one run of the generic shortest-distance algorithm on
