@@ -85,6 +85,12 @@ func Determinize(g *Graph, sr Semiring, opt *DeterminizeOptions) (*Graph, *Map, 
 	if err := checkSemiring(sr); err != nil {
 		return nil, nil, fmt.Errorf("graphs: Determinize: %w", err)
 	}
+	if g.NumStates() == 0 {
+		if opt != nil && opt.NoMap {
+			return NewBuilder().Build()
+		}
+		return NewMapBuilder(1).Build()
+	}
 	if !g.IsAcceptor() {
 		return nil, nil, errors.New("graphs: Determinize: the graph is a transducer; only acceptors are supported")
 	}

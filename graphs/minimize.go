@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 )
 
@@ -43,36 +42,64 @@ func Minimize(g *Graph, sr Semiring) (*Graph, *Map, error) {
 	if err := checkDeterministicAcceptor(g, false); err != nil {
 		return nil, nil, fmt.Errorf("graphs: Minimize: %w", err)
 	}
-	n := g.NumStates()
-	b := NewMapBuilder(1)
-	if n == 0 {
-		return b.Build()
-	}
-	live := liveStateMask(g)
-	start := g.Start()
-	if !live[start] {
-		return b.Build()
-	}
-	p, err := newPusher(g, sr, false, live)
+	mp, err := planMinimize(g, sr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("graphs: Minimize: %w", err)
 	}
+	return mp.build(mp.p)
+}
+
+// minimizePlan is the structure of the minimal automaton of a graph: its
+// classes of states, each with a representative, and where the total
+// weight goes.
+type minimizePlan struct {
+	g     *Graph
+	live  []bool
+	p     *pusher // the potentials of g
+	id    []int32 // live states of g numbered 0..
+	set   []int32 // class of each numbered state
+	rep   []int32 // the representative (a state of g) of each class
+	out   []int32 // the output state of each class
+	start int32   // the class of the start state
+	// The total weight goes to the start's arcs and final energy (when no
+	// arc enters the start class) or to every final energy.
+	startEntered bool
+}
+
+// planMinimize pushes g and partitions its live states into the classes of
+// the minimal automaton. A graph without successful paths has no classes.
+func planMinimize(g *Graph, sr Semiring) (*minimizePlan, error) {
+	n := g.NumStates()
+	mp := &minimizePlan{g: g}
+	if n == 0 {
+		return mp, nil
+	}
+	mp.live = liveStateMask(g)
+	start := g.Start()
+	if !mp.live[start] {
+		return mp, nil
+	}
+	p, err := newPusher(g, sr, false, mp.live)
+	if err != nil {
+		return nil, err
+	}
+	mp.p = p
 
 	// The pushed automaton over the live states, renumbered.
-	id := make([]int32, n)
+	mp.id = make([]int32, n)
 	var states []int32
 	for s := range n {
-		id[s] = -1
-		if live[s] {
-			id[s] = int32(len(states))
+		mp.id[s] = -1
+		if mp.live[s] {
+			mp.id[s] = int32(len(states))
 			states = append(states, int32(s))
 		}
 	}
 	var tail, head, arcs []int32
 	for a := range g.NumArcs() {
-		if live[g.src[a]] && live[g.dst[a]] {
-			tail = append(tail, id[g.src[a]])
-			head = append(head, id[g.dst[a]])
+		if mp.live[g.src[a]] && mp.live[g.dst[a]] {
+			tail = append(tail, mp.id[g.src[a]])
+			head = append(head, mp.id[g.dst[a]])
 			arcs = append(arcs, int32(a))
 		}
 	}
@@ -97,50 +124,57 @@ func Minimize(g *Graph, sr Semiring) (*Graph, *Map, error) {
 		return cmp.Compare(x.w, y.w)
 	}
 	blocks := refineClasses(len(states), tail, head, stateKey, arcKey, cmpKey)
+	mp.set = blocks.set
 
-	// One output state per block, numbered in the order of the blocks'
-	// first states; the block's first state gives its arcs and final.
+	// One output state per class, numbered in the order of the classes'
+	// first states, which represent them.
 	nb := len(blocks.first)
-	rep := make([]int32, nb)
-	for i := range rep {
-		rep[i] = -1
+	mp.rep = make([]int32, nb)
+	mp.out = make([]int32, nb)
+	for i := range mp.rep {
+		mp.rep[i] = -1
 	}
-	out := make([]int32, nb)
 	k := int32(0)
-	for s := range states {
-		if blk := blocks.set[s]; rep[blk] < 0 {
-			rep[blk] = int32(s)
-			out[blk] = k
+	for s, q := range states {
+		if c := mp.set[s]; mp.rep[c] < 0 {
+			mp.rep[c] = q
+			mp.out[c] = k
 			k++
 		}
 	}
-	b.AddStates(nb)
-	startBlock := blocks.set[id[start]]
-	b.SetStart(int(out[startBlock]))
-
-	// Where the total weight goes back.
-	total := p.pot(start)
-	startEntered := false
-	for t := range tail {
-		if blocks.set[head[t]] == startBlock && rep[blocks.set[tail[t]]] == tail[t] {
-			startEntered = true
+	mp.start = mp.set[mp.id[start]]
+	for _, h := range head {
+		if mp.set[h] == mp.start {
+			mp.startEntered = true
 			break
 		}
 	}
-	if total == 0 || math.IsInf(total, 0) {
-		total = 0
-	}
-	onStart := total != 0 && !startEntered
-	onFinals := total != 0 && startEntered
+	return mp, nil
+}
 
+// build returns the minimal automaton of the plan with the energies and
+// Map given by p, the potentials of the plan's graph or of a graph of the
+// same structure.
+func (mp *minimizePlan) build(p *pusher) (*Graph, *Map, error) {
+	b := NewMapBuilder(1)
+	if mp.rep == nil {
+		return b.Build()
+	}
+	g := p.g
+	b.AddStates(len(mp.rep))
+	b.SetStart(int(mp.out[mp.start]))
+	start := g.Start()
+	// The total weight is added even when it is 0, so that the Map has its
+	// derivative.
+	total := p.pot(start)
+	onStart, onFinals := !mp.startEntered, mp.startEntered
 	acc := newRefAcc(g.NumWeights())
 	var refs []Ref
-	for blk := range nb {
-		q := int(states[rep[blk]])
-		isStart := int32(blk) == startBlock
+	for c, q := range mp.rep {
+		isStart := int32(c) == mp.start
 		for a := g.first[q]; a < g.first[q+1]; a++ {
 			d := g.dst[a]
-			if !live[d] {
+			if !mp.live[d] {
 				continue
 			}
 			w := p.arcWeight(int(a))
@@ -150,17 +184,17 @@ func Minimize(g *Graph, sr Semiring) (*Graph, *Map, error) {
 				p.addPotGrad(int32(start), 1, acc)
 			}
 			refs = acc.flush(refs[:0])
-			b.AddArc(int(out[blk]), int(out[blocks.set[id[d]]]), g.ilabel[a], g.olabel[a], w, refs...)
+			b.AddArc(int(mp.out[c]), int(mp.out[mp.set[mp.id[d]]]), g.ilabel[a], g.olabel[a], w, refs...)
 		}
-		if g.IsFinal(q) {
-			w := p.finalWeight(q)
-			p.addFinalRow(q, acc)
+		if g.IsFinal(int(q)) {
+			w := p.finalWeight(int(q))
+			p.addFinalRow(int(q), acc)
 			if onFinals || onStart && isStart {
 				w += total
 				p.addPotGrad(int32(start), 1, acc)
 			}
 			refs = acc.flush(refs[:0])
-			b.SetFinal(int(out[blk]), w, refs...)
+			b.SetFinal(int(mp.out[c]), w, refs...)
 		}
 	}
 	return b.Build()
@@ -170,6 +204,9 @@ func Minimize(g *Graph, sr Semiring) (*Graph, *Map, error) {
 // at most one arc per label leaving each state (and, if noEpsilon, no
 // epsilon arcs).
 func checkDeterministicAcceptor(g *Graph, noEpsilon bool) error {
+	if g.NumStates() == 0 {
+		return nil
+	}
 	if !g.IsAcceptor() {
 		return errors.New("the graph is a transducer, not an acceptor")
 	}

@@ -63,7 +63,10 @@ func Push(g *Graph, sr Semiring, toFinal bool) (*Graph, *Map, error) {
 	if math.IsInf(adj, 0) {
 		adj = 0
 	}
-	onStart := adj != 0 && !p.f.cyclic[p.f.comp[start]]
+	// On the start state, the total weight is added even when it is 0, so
+	// that the Map has its derivative; a new start state is only made
+	// when it is not 0.
+	onStart := p.pot(start) < Inf && !p.f.cyclic[p.f.comp[start]]
 
 	var refs []Ref
 	acc := newRefAcc(g.NumWeights())
