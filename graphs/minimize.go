@@ -107,15 +107,15 @@ func planMinimize(g *Graph, sr Semiring) (*minimizePlan, error) {
 		label int32
 		w     int64
 	}
-	arcKey := func(t int32) key {
-		a := int(arcs[t])
-		return key{g.ilabel[a], quantize(p.arcWeight(a), minimizeDelta)}
+	arcKey := make([]key, len(arcs))
+	for t, a := range arcs {
+		arcKey[t] = key{g.ilabel[a], quantize(p.arcWeight(int(a)), minimizeDelta)}
 	}
-	stateKey := func(s int32) key {
-		if q := states[s]; g.IsFinal(int(q)) {
-			return key{1, quantize(p.finalWeight(int(q)), minimizeDelta)}
+	stateKey := make([]key, len(states))
+	for i, q := range states {
+		if g.IsFinal(int(q)) {
+			stateKey[i] = key{1, quantize(p.finalWeight(int(q)), minimizeDelta)}
 		}
-		return key{}
 	}
 	cmpKey := func(x, y key) int {
 		if c := cmp.Compare(x.label, y.label); c != 0 {
@@ -242,14 +242,14 @@ func checkDeterministicAcceptor(g *Graph, noEpsilon bool) error {
 
 // refineClasses returns the coarsest partition of the states 0..n-1 of a
 // deterministic automaton with transitions tail[t] → head[t] that is
-// compatible with the initial classes given by stateKey and is stable: two
-// states of a class have transitions with the same arcKey classes into the
-// same classes. It is Valmari and Lehtinen's partition refinement
+// compatible with the initial classes given by stateKey (by state) and is
+// stable: two states of a class have transitions with the same arcKey (by
+// transition) into the same classes. It is Valmari and Lehtinen's partition refinement
 // ("Efficient minimization of DFAs with partial transition functions",
 // 2008), O(m log n).
-func refineClasses[K any](n int, tail, head []int32, stateKey, arcKey func(int32) K, cmpKey func(K, K) int) *refinable {
-	blocks := newRefinable(n, func(x, y int32) int { return cmpKey(stateKey(x), stateKey(y)) })
-	cords := newRefinable(len(tail), func(x, y int32) int { return cmpKey(arcKey(x), arcKey(y)) })
+func refineClasses[K any](n int, tail, head []int32, stateKey, arcKey []K, cmpKey func(K, K) int) *refinable {
+	blocks := newRefinable(n, func(x, y int32) int { return cmpKey(stateKey[x], stateKey[y]) })
+	cords := newRefinable(len(tail), func(x, y int32) int { return cmpKey(arcKey[x], arcKey[y]) })
 	inFirst, inTrans := csrBy(n, head)
 	// Cords (sets of transitions) split the blocks by their tails; blocks
 	// split the cords by their heads. Every block but the first of the

@@ -696,12 +696,8 @@ func (s *flowSolver) solve(backward bool, inits []flowInit, within *flowSolver) 
 		}
 	}
 	s.stack = stack
+	s.orderByComponent()
 	comp := f.comp
-	if backward {
-		slices.SortFunc(s.list, func(a, b int32) int { return cmp.Compare(comp[b], comp[a]) })
-	} else {
-		slices.SortFunc(s.list, func(a, b int32) int { return cmp.Compare(comp[a], comp[b]) })
-	}
 	for i := 0; i < len(s.list); {
 		c := comp[s.list[i]]
 		j := i + 1
@@ -733,6 +729,33 @@ func (s *flowSolver) solve(backward bool, inits []flowInit, within *flowSolver) 
 		i = j
 	}
 	return nil
+}
+
+// orderByComponent sorts the reached states by component, in the order of
+// the solve: by sorting when they are few, else by a pass over all the
+// states in topological order.
+func (s *flowSolver) orderByComponent() {
+	f := s.f
+	if len(s.list) < 64 || 16*len(s.list) < f.n {
+		comp := f.comp
+		if s.backward {
+			slices.SortFunc(s.list, func(a, b int32) int { return cmp.Compare(comp[b], comp[a]) })
+		} else {
+			slices.SortFunc(s.list, func(a, b int32) int { return cmp.Compare(comp[a], comp[b]) })
+		}
+		return
+	}
+	s.list = s.list[:0]
+	n := len(f.compState)
+	for i := range n {
+		x := f.compState[i]
+		if s.backward {
+			x = f.compState[n-1-i]
+		}
+		if s.mark[x] == s.gen {
+			s.list = append(s.list, x)
+		}
+	}
 }
 
 // close computes the values of the states S of component c from the
