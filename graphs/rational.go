@@ -149,15 +149,16 @@ func emptyMap(numInputs, numWeights int) *Map {
 // Union returns the union of graphs gs: a graph whose successful paths are
 // those of all the graphs, and its Map (with len(gs) inputs).
 //
-// It is OpenFst's Union applied from left to right, with the same state
-// numbering: the states of gs[0], then those of gs[1] and so on. When no
-// arc enters the start state of the first non-empty graph, epsilon arcs of
-// energy 0 from it to the start states of the other graphs are added after
-// its own arcs; otherwise a new start state (the last state) gets epsilon
-// arcs to every start state. (OpenFst asks whether the start state is on a
-// cycle, but an arc added into the start state makes it assume so, which is
-// the case of every graph it reads from text.) Empty graphs (without states) are left out;
-// the union of no graphs, or of empty graphs only, is the empty graph.
+// It is OpenFst's Union applied from left to right: the states of gs[0],
+// then those of gs[1] and so on. When no arc enters the start state of the
+// first non-empty graph, epsilon arcs of energy 0 from it to the start
+// states of the other graphs are added after its own arcs; otherwise a new
+// start state (the last state) gets epsilon arcs to every start state.
+// OpenFst adds the new start state unless it knows that the start state
+// lies on no cycle, which it knows of graphs read from text only when they
+// are topologically sorted; its result may then have that one extra state,
+// but the same weighted relation. Empty graphs (without states) are left
+// out; the union of no graphs, or of empty graphs only, is the empty graph.
 func Union(gs ...*Graph) (*Graph, *Map) {
 	states, arcs := 0, 0
 	var offset []int32
@@ -184,7 +185,7 @@ func Union(gs ...*Graph) (*Graph, *Map) {
 	}
 	b := newAssembler(len(gs), states, arcs)
 	// eps adds the epsilon arcs from src to the start states of the
-	// non-empty graphs after gs[from].
+	// non-empty graphs of gs[from:].
 	eps := func(src int32, from int) {
 		for j := from; j < len(gs); j++ {
 			if g := gs[j]; g.NumStates() > 0 {
