@@ -9,8 +9,9 @@ import (
 )
 
 // Affine holds the ranges of the random planar affine distortions LeCun et
-// al. (1998, section III.C) trained LeNet-5 with: translations, scaling,
-// squeezing and horizontal shearing, plus rotation. Each parameter of a
+// al. (1998) trained LeNet-5 with (translations, scaling, squeezing, that is
+// horizontal compression with vertical elongation or the reverse, and
+// horizontal shearing), plus rotation. Each parameter of a
 // distortion is drawn uniformly from [-range, range]; the zero value draws
 // nothing (the identity). See AffineParams for what each parameter does.
 type Affine struct {
@@ -30,9 +31,9 @@ type Elastic struct {
 	Alpha, Sigma float64
 }
 
-// DefaultAffine returns the affine ranges used when none are given: ±2
-// pixels of translation, ±10% scaling, ±10% squeezing, ±0.2 shear and ±10°
-// rotation (the 1998 paper does not publish its ranges; these are ours).
+// DefaultAffine returns moderate affine ranges: ±2 pixels of translation,
+// ±10% scaling, ±10% squeezing, ±0.2 shear and ±10° rotation (the 1998
+// paper does not publish its ranges; these are ours).
 func DefaultAffine() Affine {
 	return Affine{Translate: 2, Scale: 0.1, Squeeze: 0.1, Shear: 0.2, Rotate: 10}
 }
