@@ -39,7 +39,7 @@ func TestDeterminizeTiny(t *testing.T) {
 		wantRow(t, m, 0, map[int]float64{0: p1, 1: p2})
 		wantRow(t, m, 1, map[int]float64{2: q1, 3: q2, 0: q1*(1-p1) - q2*p1, 1: -q1*p2 + q2*(1-p2)})
 		wantRow(t, m, 2, map[int]float64{4: 1, 0: -p1, 1: 1 - p2})
-		checkMap(t, rand.New(rand.NewPCG(1, 1)), g, d, m, func(h *Graph) (*Graph, *Map, error) { return Determinize(h, Log, nil) })
+		checkOpMap(t, rand.New(rand.NewPCG(1, 1)), g, d, m, func(h *Graph) (*Graph, *Map, error) { return Determinize(h, Log, nil) })
 	})
 }
 
@@ -56,7 +56,7 @@ func TestDeterminizeCyclic(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantGraph(t, d, fmt.Sprintf("0 1 1 1 %v\n1 1 1 1 1\n1 0\n", logSum(1, 2)))
-	checkMap(t, rand.New(rand.NewPCG(1, 2)), g, d, m, func(h *Graph) (*Graph, *Map, error) { return Determinize(h, Log, nil) })
+	checkOpMap(t, rand.New(rand.NewPCG(1, 2)), g, d, m, func(h *Graph) (*Graph, *Map, error) { return Determinize(h, Log, nil) })
 }
 
 func TestDeterminizeLimit(t *testing.T) {
@@ -151,7 +151,7 @@ func TestDeterminizeGradient(t *testing.T) {
 			}
 			n++
 			t.Run(fmt.Sprint(i, sr), func(t *testing.T) {
-				checkMap(t, rng, g, d, m, func(h *Graph) (*Graph, *Map, error) { return Determinize(h, sr, opt) })
+				checkOpMap(t, rng, g, d, m, func(h *Graph) (*Graph, *Map, error) { return Determinize(h, sr, opt) })
 			})
 		}
 	}

@@ -160,7 +160,7 @@ func checkMinimizeMap(t *testing.T, rng *rand.Rand, g, m *Graph, mp *Map, sr Sem
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkMap(t, rng, g, m, mp, func(h *Graph) (*Graph, *Map, error) {
+	checkOpMap(t, rng, g, m, mp, func(h *Graph) (*Graph, *Map, error) {
 		p, err := newPusher(h, sr, false, plan.live)
 		if err != nil {
 			return nil, nil, err

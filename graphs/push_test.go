@@ -184,9 +184,9 @@ func parseDistances(t testing.TB, out string) map[int]float64 {
 	return d
 }
 
-// sameStructure reports whether g and h have the same states, start, arcs
+// sameShape reports whether g and h have the same states, start, arcs
 // (but for their energies) and final states.
-func sameStructure(g, h *Graph) bool {
+func sameShape(g, h *Graph) bool {
 	if g.NumStates() != h.NumStates() || g.NumArcs() != h.NumArcs() || g.Start() != h.Start() {
 		return false
 	}
@@ -204,9 +204,9 @@ func sameStructure(g, h *Graph) bool {
 	return true
 }
 
-// checkMap checks the Map m of op at g, whose result is out, by finite
+// checkOpMap checks the Map m of op at g, whose result is out, by finite
 // differences of a random combination of the output weights.
-func checkMap(t *testing.T, rng *rand.Rand, g, out *Graph, m *Map, op func(*Graph) (*Graph, *Map, error)) {
+func checkOpMap(t *testing.T, rng *rand.Rand, g, out *Graph, m *Map, op func(*Graph) (*Graph, *Map, error)) {
 	t.Helper()
 	if m.NumOutputs() != out.NumWeights() || m.NumInputs() != 1 {
 		t.Fatalf("map has %d outputs and %d inputs, graph has %d weights", m.NumOutputs(), m.NumInputs(), out.NumWeights())
@@ -227,7 +227,7 @@ func checkMap(t *testing.T, rng *rand.Rand, g, out *Graph, m *Map, op func(*Grap
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !sameStructure(o, out) {
+		if !sameShape(o, out) {
 			t.Fatal("the structure of the result changed under a small perturbation")
 		}
 		s := 0.0
@@ -244,7 +244,7 @@ func checkMap(t *testing.T, rng *rand.Rand, g, out *Graph, m *Map, op func(*Grap
 func wantGraph(t *testing.T, g *Graph, want string) {
 	t.Helper()
 	w := mustRead(t, want)
-	if !sameStructure(g, w) {
+	if !sameShape(g, w) {
 		t.Fatalf("got\n%swant\n%s", TextString(g), want)
 	}
 	gw, ww := g.Weights(), w.Weights()
@@ -342,7 +342,7 @@ func TestPushCyclicStart(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantGraph(t, p, tc.want)
-			checkMap(t, rand.New(rand.NewPCG(1, 2)), g, p, m, func(h *Graph) (*Graph, *Map, error) { return Push(h, tc.sr, tc.toFinal) })
+			checkOpMap(t, rand.New(rand.NewPCG(1, 2)), g, p, m, func(h *Graph) (*Graph, *Map, error) { return Push(h, tc.sr, tc.toFinal) })
 		})
 	}
 }
@@ -403,7 +403,7 @@ func TestPushGradient(t *testing.T) {
 					continue // a divergent log cycle
 				}
 				t.Run(fmt.Sprint(i, sr, toFinal), func(t *testing.T) {
-					checkMap(t, rng, g, p, m, func(h *Graph) (*Graph, *Map, error) { return Push(h, sr, toFinal) })
+					checkOpMap(t, rng, g, p, m, func(h *Graph) (*Graph, *Map, error) { return Push(h, sr, toFinal) })
 				})
 			}
 		}
@@ -413,7 +413,7 @@ func TestPushGradient(t *testing.T) {
 // comparePushed compares our pushed graph with OpenFst's, arc by arc.
 func comparePushed(t *testing.T, ours, theirs *Graph, tol float64) {
 	t.Helper()
-	if !sameStructure(ours, theirs) {
+	if !sameShape(ours, theirs) {
 		t.Fatalf("structure differs: %s", structureDiff(ours, theirs))
 	}
 	ow, tw := ours.Weights(), theirs.Weights()

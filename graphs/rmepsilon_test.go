@@ -56,7 +56,7 @@ func TestRmEpsilonCycle(t *testing.T) {
 		wantGraph(t, r, fmt.Sprintf("0 1 1 1 %v\n1\n", 1.5+math.Log1p(-loop)))
 		// Expected uses of each epsilon arc.
 		wantRow(t, m, 0, map[int]float64{0: 1 / (1 - loop), 1: loop / (1 - loop), 2: 1})
-		checkMap(t, rand.New(rand.NewPCG(1, 1)), g, r, m, func(h *Graph) (*Graph, *Map, error) { return RmEpsilon(h, Log) })
+		checkOpMap(t, rand.New(rand.NewPCG(1, 1)), g, r, m, func(h *Graph) (*Graph, *Map, error) { return RmEpsilon(h, Log) })
 	})
 }
 
@@ -125,7 +125,7 @@ func TestRmEpsilonGradient(t *testing.T) {
 				continue // a divergent log epsilon cycle
 			}
 			t.Run(fmt.Sprint(i, sr), func(t *testing.T) {
-				checkMap(t, rng, g, r, m, func(h *Graph) (*Graph, *Map, error) { return RmEpsilon(h, sr) })
+				checkOpMap(t, rng, g, r, m, func(h *Graph) (*Graph, *Map, error) { return RmEpsilon(h, sr) })
 			})
 		}
 	}
