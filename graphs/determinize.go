@@ -62,11 +62,18 @@ type DeterminizeOptions struct {
 // r_{q'} = (⊕ of those reaching q') − W; a final energy is
 // ⊕_{(q,r) ∈ S} r + final(q). Two sets are the same state when they have
 // the same states and residuals equal after rounding to a multiple of
-// opt.Delta; the state keeps the exact residuals of its first occurrence.
-// Arcs leave each state sorted by label. Acyclic inputs, and unambiguous
-// ones, are always determinizable; a cyclic input whose paths with equal
-// labels drift apart in energy forever (no twins property) is not, and the
-// construction stops at opt.MaxStates or opt.MaxArcs with an error.
+// opt.Delta; the state keeps the exact residuals of its first occurrence
+// (OpenFst keeps the rounded ones), so the energies of the result are exact
+// unless two sets whose residuals differ by less than Delta are merged.
+// That is rare on acyclic inputs, but it is how the construction ends on
+// cycles in Log, where residuals converge without repeating: the energies
+// are then within about Delta of the exact ones. Arcs leave each state
+// sorted by label.
+//
+// Acyclic inputs are always determinizable. A cyclic input whose paths
+// with equal labels drift apart in energy forever (it lacks the twins
+// property) is not, even when it is unambiguous: the construction then
+// stops at opt.MaxStates or opt.MaxArcs with an error.
 //
 // The Map holds the exact derivatives of the output energies with respect
 // to g's weights, for the construction as it was made (state identities
@@ -80,7 +87,9 @@ type DeterminizeOptions struct {
 // same label sequence as the state's prefix: the Map grows like the number
 // of states times those supports, which is fine for lattices of some
 // hundreds of arcs but can be quadratic or worse in the size of larger
-// inputs; set opt.NoMap when it is not needed.
+// inputs (a random lattice of 321 states and 960 arcs gives 3475 states
+// and a Map of 260,000 entries in Log, 58,000 in Tropical, and takes about
+// 8 times as long as without the Map); set opt.NoMap when it is not needed.
 func Determinize(g *Graph, sr Semiring, opt *DeterminizeOptions) (*Graph, *Map, error) {
 	if err := checkSemiring(sr); err != nil {
 		return nil, nil, fmt.Errorf("graphs: Determinize: %w", err)
