@@ -33,8 +33,11 @@ const minimizeDelta = 1e-6
 //
 // The Map is the composition of Push's Map with the merge: each output
 // energy is one pushed energy (plus the total weight where it was put
-// back), so its row is that pushed energy's row (see Push for their cost in
-// Log).
+// back), so its row is that pushed energy's row, computed for the kept
+// states only. In Log the rows are dense over the weights reachable from
+// each arc (see Push): minimizing a determinized lattice of 5,791 states
+// and 22,445 arcs gives a Map of 53 million entries in 4 s, against 87,000
+// in 12 ms in Tropical.
 func Minimize(g *Graph, sr Semiring) (*Graph, *Map, error) {
 	if err := checkSemiring(sr); err != nil {
 		return nil, nil, fmt.Errorf("graphs: Minimize: %w", err)

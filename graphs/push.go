@@ -38,7 +38,11 @@ import (
 // Log the derivative of V(s) is the posterior (expected count) of every arc
 // and final energy on paths from s, so a row may hold every weight
 // reachable from the arc: the Map has O(NumArcs × reachable weights)
-// entries on large graphs.
+// entries, which is fine for lattices of some hundreds of states (a random
+// one of 321 states and 960 arcs gives 342,000 entries in 20 ms) but grows
+// quadratically: a determinized lattice of 5,791 states and 22,445 arcs
+// gives 53 million entries (0.8 GB) in 5 s, against 87,000 in 6 ms in
+// Tropical.
 func Push(g *Graph, sr Semiring, toFinal bool) (*Graph, *Map, error) {
 	if err := checkSemiring(sr); err != nil {
 		return nil, nil, fmt.Errorf("graphs: Push: %w", err)
