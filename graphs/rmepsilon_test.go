@@ -207,3 +207,29 @@ func hasEpsilonArc(g *Graph) bool {
 	}
 	return false
 }
+
+func TestRmEpsilonLargeLogCycle(t *testing.T) {
+	// An epsilon cycle through more states than the dense log closure
+	// accepts; Tropical has no such limit.
+	n := maxLogComponent + 1
+	b := NewBuilder()
+	b.AddStates(n + 1)
+	b.SetStart(0)
+	for s := range n {
+		b.AddArc(s, (s+1)%n, Epsilon, Epsilon, 1)
+	}
+	b.AddArc(n-1, n, 1, 1, 0)
+	b.SetFinal(n, 0)
+	g, _, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := RmEpsilon(g, Log); err == nil || !strings.Contains(err.Error(), "limited to") {
+		t.Errorf("got error %v, want the component limit", err)
+	}
+	r, _, err := RmEpsilon(g, Tropical)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantGraph(t, r, fmt.Sprintf("0 1 1 1 %d\n1\n", n-1))
+}
