@@ -159,7 +159,7 @@ type determinizer struct {
 type detCand struct {
 	label int32
 	dst   int32
-	el    int32 // element (index into elState...)
+	el    int32 // element of the subset (index into elState)
 	arc   int32
 	val   float64 // residual + arc energy
 }
@@ -181,12 +181,12 @@ func (d *determinizer) run() (*Graph, *Map, error) {
 		d.acc = newRefAcc(g.NumWeights())
 	}
 	if g.NumStates() == 0 {
-		return d.build()
+		return d.b.Build()
 	}
 	live := liveStateMask(g)
 	start := int32(g.Start())
 	if !live[start] {
-		return d.build()
+		return d.b.Build()
 	}
 	d.table = make([]int32, 64)
 	for i := range d.table {
@@ -201,10 +201,6 @@ func (d *determinizer) run() (*Graph, *Map, error) {
 			return nil, nil, err
 		}
 	}
-	return d.build()
-}
-
-func (d *determinizer) build() (*Graph, *Map, error) {
 	return d.b.Build()
 }
 
@@ -219,7 +215,8 @@ func (d *determinizer) addElement(q int32, res float64, glo, ghi int32) {
 	}
 }
 
-// quantize rounds r to a multiple of delta, as OpenFst's Quantize.
+// quantize returns k such that k·delta is the multiple of delta nearest to
+// r (rounding as OpenFst's Quantize), clamped to ±2⁶².
 func quantize(r, delta float64) int64 {
 	q := math.Floor(r/delta + 0.5)
 	if q > 1<<62 {
