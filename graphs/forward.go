@@ -6,7 +6,7 @@ import (
 )
 
 // forwardDelta is the convergence threshold of Forward and ArcPosteriors
-// on cyclic graphs, far below DefaultDelta so that free energies and
+// on cyclic graphs, far below DefaultShortestDelta so that free energies and
 // posteriors are accurate enough for gradient-based training.
 const forwardDelta = 1e-12
 

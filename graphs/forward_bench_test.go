@@ -5,10 +5,10 @@ import (
 	"testing"
 )
 
-// benchLattice returns a linear graph of steps steps, each with width
+// wideLattice returns a linear graph of steps steps, each with width
 // parallel arcs of energy uniform in [-5, 5), labels 1..width, and a final
 // last state: the shape of a speech or handwriting recognition lattice.
-func benchLattice(rng *rand.Rand, steps, width int) *Graph {
+func wideLattice(rng *rand.Rand, steps, width int) *Graph {
 	b := NewBuilder()
 	b.AddStates(steps + 1)
 	b.SetStart(0)
@@ -25,10 +25,10 @@ func benchLattice(rng *rand.Rand, steps, width int) *Graph {
 	return g
 }
 
-// benchRandomLattice returns an acyclic graph of states states, each with
+// nearbyLattice returns an acyclic graph of states states, each with
 // arcs arcs to random states among the next span ones (the last states
 // have fewer), energies uniform in [0, 5).
-func benchRandomLattice(rng *rand.Rand, states, arcs, span int) *Graph {
+func nearbyLattice(rng *rand.Rand, states, arcs, span int) *Graph {
 	b := NewBuilder()
 	b.AddStates(states)
 	b.SetStart(0)
@@ -48,7 +48,7 @@ func benchRandomLattice(rng *rand.Rand, states, arcs, span int) *Graph {
 
 var benchSink float64
 
-func benchGraph1M() *Graph { return benchLattice(rand.New(rand.NewPCG(1, 1)), 1000, 1000) }
+func benchGraph1M() *Graph { return wideLattice(rand.New(rand.NewPCG(1, 1)), 1000, 1000) }
 
 // BenchmarkForward: free energy of a 1000-step lattice with 1000 parallel
 // arcs per step (1M arcs).
@@ -94,7 +94,7 @@ func BenchmarkViterbi(b *testing.B) {
 // random acyclic lattice of 10,000 states and 1M arcs (100 per state, to
 // the next 200 states).
 func BenchmarkShortestDistanceLog1M(b *testing.B) {
-	g := benchRandomLattice(rand.New(rand.NewPCG(2, 2)), 10000, 100, 200)
+	g := nearbyLattice(rand.New(rand.NewPCG(2, 2)), 10000, 100, 200)
 	b.ReportAllocs()
 	for b.Loop() {
 		d, err := ShortestDistance(g, Log, nil)

@@ -182,7 +182,7 @@ func TestForwardOpenFst(t *testing.T) {
 	}
 	u, offsets := disjointUnion(gs)
 	out := fstBatch(t, "log64", "fstshortestdistance --reverse --delta=1e-12", []*Graph{u})[0]
-	want := parseDistances(t, out, u.NumStates())
+	want := parseFstDistances(t, out, u.NumStates())
 	for i, g := range gs {
 		if w := want[offsets[i]+g.Start()]; !closeEnough(ours[i], w) {
 			t.Errorf("graph %d: Forward %.9g, OpenFst %.9g\n%s", i, ours[i], w, TextString(g))

@@ -165,7 +165,7 @@ func TestNBestOpenFst(t *testing.T) {
 // steps have parallel arcs are combinations of the few best arcs per step.
 func TestNBestLarge(t *testing.T) {
 	rng := rand.New(rand.NewPCG(25, 26))
-	g := benchLattice(rng, 50, 200)
+	g := wideLattice(rng, 50, 200)
 	paths, err := NBest(g, 30)
 	if err != nil {
 		t.Fatal(err)

@@ -6,10 +6,10 @@ import (
 	"math"
 )
 
-// DefaultDelta is the convergence threshold of ShortestDistance in the log
+// DefaultShortestDelta is the convergence threshold of ShortestDistance in the log
 // semiring on cyclic graphs when DistanceOptions.Delta is 0. It is the
 // default of OpenFst's fstshortestdistance (kShortestDelta).
-const DefaultDelta = 1e-6
+const DefaultShortestDelta = 1e-6
 
 // DefaultMaxIterations is the number of times ShortestDistance may process
 // any one state in the log semiring on a cyclic graph before it gives up
@@ -34,7 +34,7 @@ type DistanceOptions struct {
 	Reverse bool
 	// Delta is the convergence threshold of the log semiring on cyclic
 	// graphs: an update that changes a state's distance by no more than
-	// Delta is dropped (as in OpenFst). 0 means DefaultDelta. It is not
+	// Delta is dropped (as in OpenFst). 0 means DefaultShortestDelta. It is not
 	// used for acyclic graphs, which are solved exactly in one pass, nor
 	// for the tropical semiring, whose updates are exact.
 	Delta float64
@@ -76,7 +76,7 @@ func ShortestDistance(g *Graph, sr Semiring, opt *DistanceOptions) ([]float64, e
 		return nil, fmt.Errorf("graphs: ShortestDistance: negative MaxIterations %d", maxIter)
 	}
 	if delta == 0 {
-		delta = DefaultDelta
+		delta = DefaultShortestDelta
 	}
 	if maxIter == 0 {
 		maxIter = DefaultMaxIterations

@@ -223,9 +223,9 @@ func fstBatch(t *testing.T, arcType, pipeline string, gs []*Graph) []string {
 	return res
 }
 
-// parseDistances parses fstshortestdistance's output for a graph of n
+// parseFstDistances parses fstshortestdistance's output for a graph of n
 // states; states it leaves out are +Inf.
-func parseDistances(t *testing.T, out string, n int) []float64 {
+func parseFstDistances(t *testing.T, out string, n int) []float64 {
 	t.Helper()
 	d := make([]float64, n)
 	for i := range d {
@@ -347,7 +347,7 @@ func TestShortestDistanceOpenFst(t *testing.T) {
 					t.Logf("%d of %d graphs converge", len(kept), len(gs))
 					u, offsets := disjointUnion(kept)
 					out := fstBatch(t, arcType, "fstshortestdistance "+flags, []*Graph{u})[0]
-					want := parseDistances(t, out, u.NumStates())
+					want := parseFstDistances(t, out, u.NumStates())
 					for i, g := range kept {
 						for s := range g.NumStates() {
 							if w := want[offsets[i]+s]; !closeEnough(ours[i][s], w) {

@@ -139,7 +139,7 @@ func TestViterbiOpenFst(t *testing.T) {
 	}
 	u, offsets := disjointUnion(gs)
 	out := fstBatch(t, "standard", "fstshortestdistance --reverse", []*Graph{u})[0]
-	want := parseDistances(t, out, u.NumStates())
+	want := parseFstDistances(t, out, u.NumStates())
 	for i, g := range gs {
 		if w := want[offsets[i]+g.Start()]; !closeEnough(ours[i], w) {
 			t.Errorf("graph %d: Viterbi %.9g, OpenFst %.9g\n%s", i, ours[i], w, TextString(g))
