@@ -149,7 +149,7 @@ func shuffleWith(g *Graph, perm []int) *Graph {
 func TestTopSortedOpenFst(t *testing.T) {
 	haveOpenFst(t)
 	rng := rand.New(rand.NewPCG(29, 30))
-	gs := randomTestGraphs(rng, 20, acyclicOptions)
+	gs := randomTestGraphs(rng, 8, acyclicOptions)
 	for i, g := range gs {
 		g = shuffleStates(rng, g)
 		if !comparableWithOpenFst(g) {
