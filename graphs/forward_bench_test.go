@@ -104,3 +104,16 @@ func BenchmarkShortestDistanceLog1M(b *testing.B) {
 		benchSink = d[len(d)-1]
 	}
 }
+
+// BenchmarkNBest100: the 100 best paths of the 1M-arc lattice.
+func BenchmarkNBest100(b *testing.B) {
+	g := benchGraph1M()
+	b.ReportAllocs()
+	for b.Loop() {
+		paths, err := NBest(g, 100)
+		if err != nil || len(paths) != 100 {
+			b.Fatal(err)
+		}
+		benchSink = paths[99].Energy
+	}
+}

@@ -34,10 +34,7 @@ func NBest(g *Graph, n int) ([]Path, error) {
 	if n == 0 || len(h) == 0 || h[g.start] == Inf {
 		return paths, nil
 	}
-	s := nbestSearch{g: g, h: h, candLo: make([]int32, len(h))}
-	for i := range s.candLo {
-		s.candLo[i] = -1
-	}
+	s := nbestSearch{g: g, h: h, cands: make([][]nbestCand, len(h)), candHeap: make([]int32, len(h))}
 	if c, ok := s.cand(int(g.start), 0); ok {
 		s.push(nbestEntry{key: c.key, prefix: -1, state: g.start})
 	}
@@ -99,65 +96,78 @@ type nbestSearch struct {
 	queue []nbestEntry // binary heap by (key, seq)
 	seq   int64
 
-	// The continuations of state s, once built, are cands[candLo[s]:
-	// candEnd[s]]: a min-heap in [candLo[s], candHeap[s]) and, after it,
-	// those already taken from the heap, in decreasing order of key, so
-	// that the one of rank r is at candEnd[s]-1-r.
-	candLo, candHeap, candEnd []int32
-	cands                     []nbestCand
+	// The continuations of state q, once built, are cands[q]: a min-heap
+	// in cands[q][:candHeap[q]] and, after it, those already taken from
+	// the heap, in decreasing order of key, so that the one of rank r is
+	// at len(cands[q])-1-r. They are carved from arena, a chunk of free
+	// space, so that building them allocates little.
+	cands    [][]nbestCand
+	candHeap []int32
+	arena    []nbestCand
 }
 
 func candLess(a, b nbestCand) bool {
 	return a.key < b.key || (a.key == b.key && a.arc < b.arc)
 }
 
-// cand returns the continuation of rank r (0 = best) of state s.
+// cand returns the continuation of rank r (0 = best) of state q.
 func (s *nbestSearch) cand(q, r int) (nbestCand, bool) {
-	if s.candLo[q] < 0 {
-		s.buildCands(q)
+	c := s.cands[q]
+	if c == nil {
+		c = s.buildCands(q)
 	}
-	lo, hp, end := int(s.candLo[q]), int(s.candHeap[q]), int(s.candEnd[q])
-	for end-hp <= r {
-		if hp == lo {
+	hp := int(s.candHeap[q])
+	for len(c)-hp <= r {
+		if hp == 0 {
 			return nbestCand{}, false
 		}
-		// Pop the heap's minimum into the sorted tail.
-		h := s.cands[lo:hp]
-		top := h[0]
-		h[0] = h[len(h)-1]
-		h = h[:len(h)-1]
-		if len(h) > 0 {
-			siftDownCands(h, 0)
-		}
+		// Move the heap's minimum to the sorted tail.
+		top := c[0]
 		hp--
-		s.cands[hp] = top
+		c[0] = c[hp]
+		if hp > 0 {
+			siftDownCands(c[:hp], 0)
+		}
+		c[hp] = top
 		s.candHeap[q] = int32(hp)
 	}
-	return s.cands[end-1-r], true
+	return c[len(c)-1-r], true
 }
 
-func (s *nbestSearch) buildCands(q int) {
+func (s *nbestSearch) buildCands(q int) []nbestCand {
 	g := s.g
-	if s.candHeap == nil {
-		s.candHeap = make([]int32, len(s.h))
-		s.candEnd = make([]int32, len(s.h))
+	lo, hi := g.first[q], g.first[q+1]
+	n := 0
+	if g.final[q] != Inf {
+		n++
 	}
-	lo := len(s.cands)
-	if f := g.final[q]; f != Inf {
-		s.cands = append(s.cands, nbestCand{key: f, arc: -1})
-	}
-	for a := g.first[q]; a < g.first[q+1]; a++ {
-		if ht := s.h[g.dst[a]]; ht != Inf {
-			s.cands = append(s.cands, nbestCand{key: g.weight[a] + ht, arc: a})
+	for _, t := range g.dst[lo:hi] {
+		if s.h[t] != Inf {
+			n++
 		}
 	}
-	h := s.cands[lo:]
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		siftDownCands(h, i)
+	if n > len(s.arena) {
+		s.arena = make([]nbestCand, max(n, 1<<14))
 	}
-	s.candLo[q] = int32(lo)
-	s.candHeap[q] = int32(len(s.cands))
-	s.candEnd[q] = int32(len(s.cands))
+	c := s.arena[:0:n]
+	s.arena = s.arena[n:]
+	if f := g.final[q]; f != Inf {
+		c = append(c, nbestCand{key: f, arc: -1})
+	}
+	for a := lo; a < hi; a++ {
+		if ht := s.h[g.dst[a]]; ht != Inf {
+			c = append(c, nbestCand{key: g.weight[a] + ht, arc: a})
+		}
+	}
+	for i := len(c)/2 - 1; i >= 0; i-- {
+		siftDownCands(c, i)
+	}
+	if len(c) == 0 {
+		c = []nbestCand{} // not nil: built
+	}
+	s.cands[q] = c
+	s.candHeap[q] = int32(len(c))
+	return c
 }
 
 func siftDownCands(h []nbestCand, i int) {

@@ -6,14 +6,15 @@ import (
 	"math"
 )
 
-// DefaultShortestDelta is the convergence threshold of ShortestDistance in the log
-// semiring on cyclic graphs when DistanceOptions.Delta is 0. It is the
-// default of OpenFst's fstshortestdistance (kShortestDelta).
+// DefaultShortestDelta is the convergence threshold of ShortestDistance
+// in the log semiring on large cyclic components when
+// DistanceOptions.Delta is 0. It is the default of OpenFst's
+// fstshortestdistance (kShortestDelta).
 const DefaultShortestDelta = 1e-6
 
 // DefaultMaxIterations is the number of times ShortestDistance may process
-// any one state in the log semiring on a cyclic graph before it gives up
-// with ErrDivergent, when DistanceOptions.MaxIterations is 0.
+// any one state of a large cyclic component in the log semiring before it
+// gives up with ErrDivergent, when DistanceOptions.MaxIterations is 0.
 const DefaultMaxIterations = 10000
 
 // ErrNegativeCycle is returned by the tropical (min-sum) algorithms when a
@@ -21,8 +22,9 @@ const DefaultMaxIterations = 10000
 var ErrNegativeCycle = errors.New("graphs: cycle of negative energy")
 
 // ErrDivergent is returned by the log-semiring algorithms on cyclic graphs
-// when the sum over paths does not converge (the graph's cycles carry too
-// much weight) within the iteration bound.
+// when the sum over paths does not converge: the graph's cycles carry too
+// much weight (the spectral radius of the matrix of exp(-energy) is at
+// least 1).
 var ErrDivergent = errors.New("graphs: sum over paths does not converge")
 
 // DistanceOptions are the settings of ShortestDistance. The zero value (or
@@ -32,16 +34,17 @@ type DistanceOptions struct {
 	// states, final energies included (like fstshortestdistance --reverse),
 	// instead of the distance from the start state to it.
 	Reverse bool
-	// Delta is the convergence threshold of the log semiring on cyclic
-	// graphs: an update that changes a state's distance by no more than
-	// Delta is dropped (as in OpenFst). 0 means DefaultShortestDelta. It is not
-	// used for acyclic graphs, which are solved exactly in one pass, nor
-	// for the tropical semiring, whose updates are exact.
+	// Delta is the convergence threshold of the log semiring on strongly
+	// connected components of more than 64 states: an update that changes
+	// a state's distance by no more than Delta is dropped (as in OpenFst).
+	// 0 means DefaultShortestDelta. It is not used otherwise: acyclic
+	// graphs and small components are solved exactly, and the tropical
+	// semiring's updates are exact.
 	Delta float64
-	// MaxIterations bounds, for the log semiring on cyclic graphs, the
-	// number of times one state may be processed; more means that the sum
-	// diverges (ErrDivergent). 0 means DefaultMaxIterations. The tropical
-	// semiring needs no bound: it detects negative cycles exactly.
+	// MaxIterations bounds, for the log semiring on components of more
+	// than 64 states, the number of times one state may be processed; more
+	// means that the sum diverges (ErrDivergent), or converges too slowly.
+	// 0 means DefaultMaxIterations.
 	MaxIterations int
 }
 
@@ -53,14 +56,23 @@ type DistanceOptions struct {
 // opt.Reverse, the distance of the start state is the graph's total energy
 // (Viterbi energy in Tropical, free energy in Log).
 //
-// Acyclic graphs are solved exactly in one pass in topological order.
-// Cyclic graphs use Mohri's generic single-source shortest-distance
-// algorithm, one strongly connected component at a time in topological
-// order: Dijkstra's order within a component in the tropical semiring when
-// no energy is negative, a FIFO queue otherwise. The tropical semiring
-// reports ErrNegativeCycle when a negative-energy cycle is reached; the log
-// semiring iterates until updates are below opt.Delta, and reports
-// ErrDivergent after opt.MaxIterations.
+// Acyclic graphs are solved exactly in one pass in topological order (no
+// sorting when the states are numbered topologically). Cyclic graphs are
+// solved one strongly connected component at a time, in topological order
+// of the components, with Mohri's generic single-source shortest-distance
+// algorithm:
+//
+//   - Tropical: Dijkstra's order within a component when no energy of g is
+//     negative, a FIFO queue (Bellman-Ford) otherwise. It is exact, and
+//     reports ErrNegativeCycle when a cycle of negative energy is reached.
+//   - Log: a component of up to 64 states is solved exactly by eliminating
+//     its states (O(m³) for m states), which also detects divergence
+//     exactly (ErrDivergent); a larger one iterates with a FIFO queue until
+//     the updates are below opt.Delta, and reports ErrDivergent after
+//     opt.MaxIterations.
+//
+// Cycles that no path enters (forward) or that lead to no final state
+// (reverse) do not matter.
 func ShortestDistance(g *Graph, sr Semiring, opt *DistanceOptions) ([]float64, error) {
 	if opt == nil {
 		opt = &DistanceOptions{}
