@@ -1,6 +1,9 @@
 package graphs
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // SortKey selects the label that ArcSort sorts arcs by.
 type SortKey int
@@ -28,23 +31,25 @@ func (k SortKey) property() Properties {
 	return ILabelSorted
 }
 
-// labels returns the labels of g's arcs that k sorts by.
-func (k SortKey) labels(g *Graph) []int32 {
+// labels returns the labels of g's arcs that k sorts by, first and
+// second.
+func (k SortKey) labels(g *Graph) (first, second []int32) {
 	if k == ByOLabel {
-		return g.olabel
+		return g.olabel, g.ilabel
 	}
-	return g.ilabel
+	return g.ilabel, g.olabel
 }
 
 // ArcSort returns g with the arcs of each state sorted by the label that by
-// selects, and the Map of this permutation of the arcs (final energies are
-// unchanged). The sort is stable: arcs with equal labels keep their order.
-// The result has the ILabelSorted or OLabelSorted property.
+// selects, then by the other label (as OpenFst's fstarcsort), and the Map
+// of this permutation of the arcs (final energies are unchanged). The sort
+// is stable: arcs with equal labels keep their order. The result has the
+// ILabelSorted or OLabelSorted property.
 //
-// When g already has that property, ArcSort returns g itself (graphs are
+// When g already is sorted that way, ArcSort returns g itself (graphs are
 // immutable) with an identity Map.
 func ArcSort(g *Graph, by SortKey) (*Graph, *Map) {
-	perm := arcSortPerm(g, by)
+	perm := arcSortPerm(g, by, true)
 	if perm == nil {
 		return g, selectMap(g, nil, nil)
 	}
@@ -52,21 +57,35 @@ func ArcSort(g *Graph, by SortKey) (*Graph, *Map) {
 }
 
 // arcSortPerm returns the stable permutation of g's arcs (perm[new] = old)
-// that sorts the arcs of each state by the labels that by selects, or nil
-// when they already are sorted.
-func arcSortPerm(g *Graph, by SortKey) []int32 {
-	if g.Has(by.property()) {
+// that sorts the arcs of each state by the labels that by selects (and then
+// by the other label if both), or nil when they already are sorted.
+func arcSortPerm(g *Graph, by SortKey, both bool) []int32 {
+	if !both && g.Has(by.property()) {
 		return nil
 	}
-	lab := by.labels(g)
-	perm := make([]int32, len(lab))
-	for a := range perm {
-		perm[a] = int32(a)
+	lab1, lab2 := by.labels(g)
+	key := func(a int32) int64 { return int64(lab1[a]) << 32 }
+	if both {
+		key = func(a int32) int64 { return int64(lab1[a])<<32 | int64(lab2[a]) }
 	}
+	var perm []int32
 	for s := range g.NumStates() {
 		lo, hi := g.first[s], g.first[s+1]
-		if isSortedRange(lab, lo, hi) {
+		sorted := true
+		for a := lo + 1; a < hi; a++ {
+			if key(a-1) > key(a) {
+				sorted = false
+				break
+			}
+		}
+		if sorted {
 			continue
+		}
+		if perm == nil {
+			perm = make([]int32, g.NumArcs())
+			for a := range perm {
+				perm[a] = int32(a)
+			}
 		}
 		p := perm[lo:hi]
 		if len(p) <= 12 {
@@ -74,27 +93,18 @@ func arcSortPerm(g *Graph, by SortKey) []int32 {
 			// most states have.
 			for i := 1; i < len(p); i++ {
 				x := p[i]
+				kx := key(x)
 				j := i
-				for ; j > 0 && lab[p[j-1]] > lab[x]; j-- {
+				for ; j > 0 && key(p[j-1]) > kx; j-- {
 					p[j] = p[j-1]
 				}
 				p[j] = x
 			}
 			continue
 		}
-		slices.SortStableFunc(p, func(x, y int32) int { return int(lab[x]) - int(lab[y]) })
+		slices.SortStableFunc(p, func(x, y int32) int { return cmp.Compare(key(x), key(y)) })
 	}
 	return perm
-}
-
-// isSortedRange reports whether lab[lo:hi] is non-decreasing.
-func isSortedRange(lab []int32, lo, hi int32) bool {
-	for a := lo + 1; a < hi; a++ {
-		if lab[a-1] > lab[a] {
-			return false
-		}
-	}
-	return true
 }
 
 // permuteArcs returns g with its arcs reordered by perm (perm[new] = old),

@@ -146,7 +146,7 @@ func compose(a, b *Graph) (*Graph, *Map, error) {
 // prepare sets up the arc views, the filter flags and the state table.
 func (c *composer) prepare() {
 	a, b := c.a, c.b
-	if perm := arcSortPerm(b, ByILabel); perm != nil {
+	if perm := arcSortPerm(b, ByILabel, false); perm != nil {
 		c.bLab, c.bDst, c.bOrig = permute(b.ilabel, perm), permute(b.dst, perm), perm
 	} else {
 		c.bLab, c.bDst = b.ilabel, b.dst
@@ -158,7 +158,7 @@ func (c *composer) prepare() {
 	case a.Has(OLabelSorted):
 		c.aSorted = true
 	case int64(a.NumArcs())*int64(b.NumStates()) > int64(b.NumArcs())*int64(a.NumStates()):
-		perm := arcSortPerm(a, ByOLabel)
+		perm := arcSortPerm(a, ByOLabel, false)
 		c.aLab, c.aDst, c.aOrig = permute(a.olabel, perm), permute(a.dst, perm), perm
 		c.aSorted = true
 	}

@@ -1,6 +1,7 @@
 package graphs
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -285,6 +286,17 @@ func markedUnion(gs []*Graph, marker int32) *Graph {
 		panic(err)
 	}
 	return h
+}
+
+// keepNumbering returns a shell command for openFst's script that compiles
+// its n inputs again keeping their state numbers (fstcompile numbers states
+// in order of appearance by default), for comparing results state by state.
+func keepNumbering(arcType string, n int) string {
+	cmd := ""
+	for i := range n {
+		cmd += fmt.Sprintf("fstcompile --keep_state_numbering --arc_type=%s in%d.txt in%d.fst && ", arcType, i, i)
+	}
+	return cmd
 }
 
 // markedComponent returns the part of u, the result of an OpenFst tool on

@@ -136,7 +136,7 @@ func keepStates(g *Graph, keep []bool) (*Graph, *Map) {
 		return emptyGraph(), &Map{numInputs: 1, start: []int32{0}}
 	}
 	newID := make([]int32, n)
-	var states []int32 // states[new] = old
+	states := make([]int32, 0, n) // states[new] = old
 	for s := range n {
 		newID[s] = -1
 		if keep[s] {
@@ -144,7 +144,7 @@ func keepStates(g *Graph, keep []bool) (*Graph, *Map) {
 			states = append(states, int32(s))
 		}
 	}
-	var arcs []int32 // arcs[new] = old
+	arcs := make([]int32, 0, g.NumArcs()) // arcs[new] = old
 	h := &Graph{start: newID[g.start], first: make([]int32, len(states)+1)}
 	h.final = make([]float64, len(states))
 	for i, s := range states {
@@ -162,11 +162,20 @@ func keepStates(g *Graph, keep []bool) (*Graph, *Map) {
 		h.src[i] = newID[g.src[a]]
 		h.dst[i] = newID[g.dst[a]]
 	}
-	h.ilabel = permute(g.ilabel, arcs)
-	h.olabel = permute(g.olabel, arcs)
-	h.weight = permute(g.weight, arcs)
+	h.ilabel = gather(g.ilabel, arcs)
+	h.olabel = gather(g.olabel, arcs)
+	h.weight = gather(g.weight, arcs)
 	h.computeProps()
 	return h, selectMap(g, arcs, states)
+}
+
+// gather returns x[idx[0]], x[idx[1]], ...
+func gather[T any](x []T, idx []int32) []T {
+	y := make([]T, len(idx))
+	for i, j := range idx {
+		y[i] = x[j]
+	}
+	return y
 }
 
 // emptyGraph returns a graph without states.
