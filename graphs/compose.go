@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"sync"
 )
 
 // Compose returns the composition of the weighted transducers a and b: a
@@ -91,21 +92,33 @@ type composer struct {
 	aSorted           bool
 	bLab, bDst, bOrig []int32
 
-	// aFlags[s1] are the epsilon facts of a's state s1 used by the
-	// filter; nil when b has no input epsilons (they are then unused).
-	aFlags []uint8
+	// Dense label rows of b's states, made on first use for the states
+	// that have arcs for many of the labels up to their largest: row
+	// rowOff[s2] of rows, valid when rowStamp[s2] == gen, holds for every
+	// label l up to the largest the first arc of s2 (in bView) with a
+	// label >= l, and then the end of s2's arcs; rowOff[s2] < 0 when s2's
+	// labels are too sparse for a row (binary search then). These
+	// buffers outlive a composition (see composerPool), hence the stamps.
+	rows     []int32
+	rowOff   []int32
+	rowStamp []uint32
+	gen      uint32
 
-	keys  []uint64 // keys[s] is the packed triple of result state s
-	table stateTable
+	table stateTable // the states of the result
 
 	// Arcs of the result, in order of their source state: those of
 	// state s are first[s] <= i < first[s+1].
 	first []int32
 	dst   []int32
 	pair  []arcPair // view indices of the arcs of a and b, -1 for none
+	nBoth int       // number of arcs that match an arc of a with one of b
 
 	pend []uint64 // keys of the destinations of the arcs to resolve
-	sink uint64   // keeps the loads of resolve alive
+
+	// Buffers of result.
+	final []float64
+	newID []int32
+	co    []bool
 
 	err error
 }
@@ -113,11 +126,6 @@ type composer struct {
 // arcPair names the arcs of a and b (indices into the views) that a result
 // arc combines; -1 when that side stays put.
 type arcPair struct{ a, b int32 }
-
-const (
-	flagOEps   = 1 << iota // the state of a has output-epsilon arcs
-	flagAllEps             // ... and only those, and is not final
-)
 
 // packState packs a triple of the result into a key. States are below
 // 2^31, so s1 takes bits 33-63, s2 bits 1-32 and the filter state bit 0.
@@ -133,7 +141,9 @@ func compose(a, b *Graph) (*Graph, *Map, error) {
 	if a.NumStates() == 0 || b.NumStates() == 0 {
 		return emptyGraph(), &Map{numInputs: 2, start: []int32{0}}, nil
 	}
-	c := &composer{a: a, b: b}
+	c := composerPool.Get().(*composer)
+	defer c.release()
+	c.a, c.b = a, b
 	c.prepare()
 	c.expand()
 	if c.err != nil {
@@ -141,6 +151,32 @@ func compose(a, b *Graph) (*Graph, *Map, error) {
 	}
 	g, m := c.result()
 	return g, m, nil
+}
+
+// composerPool recycles the scratch memory of compositions (the state
+// table, the states and arcs before trimming), which is as large as the
+// result: compositions of similar sizes, as in training, then allocate
+// little more than their results.
+var composerPool = sync.Pool{New: func() any { return new(composer) }}
+
+// release clears c, keeping its buffers, and returns it to composerPool.
+func (c *composer) release() {
+	c.table.clear()
+	*c = composer{
+		table:    c.table,
+		rows:     c.rows[:0],
+		rowOff:   c.rowOff,
+		rowStamp: c.rowStamp,
+		gen:      c.gen,
+		first:    c.first[:0],
+		dst:      c.dst[:0],
+		pair:     c.pair[:0],
+		pend:     c.pend[:0],
+		final:    c.final[:0],
+		newID:    c.newID[:0],
+		co:       c.co[:0],
+	}
+	composerPool.Put(c)
 }
 
 // prepare sets up the arc views, the filter flags and the state table.
@@ -162,47 +198,32 @@ func (c *composer) prepare() {
 		c.aLab, c.aDst, c.aOrig = permute(a.olabel, perm), permute(a.dst, perm), perm
 		c.aSorted = true
 	}
-	if !b.Has(NoIEpsilons) {
-		c.aFlags = make([]uint8, a.NumStates())
-		for s := range c.aFlags {
-			lo, hi := a.first[s], a.first[s+1]
-			ne := int32(0)
-			for _, l := range a.olabel[lo:hi] {
-				if l == Epsilon {
-					ne++
-				}
-			}
-			var f uint8
-			if ne > 0 {
-				f |= flagOEps
-			}
-			if ne == hi-lo && math.IsInf(a.final[s], 1) {
-				f |= flagAllEps
-			}
-			c.aFlags[s] = f
-		}
+	c.gen++
+	if c.gen == 0 { // wrapped around: forget all stamps
+		clear(c.rowStamp)
+		c.gen = 1
 	}
+	if n := b.NumStates(); len(c.rowStamp) < n {
+		c.rowStamp = slices.Grow(c.rowStamp[:0], n)[:n]
+		c.rowOff = slices.Grow(c.rowOff[:0], n)[:n]
+		clear(c.rowStamp)
+	}
+	c.rows = c.rows[:0]
 	c.table.init(2 * max(a.NumStates(), b.NumStates()))
-	c.keys = make([]uint64, 0, max(a.NumStates(), b.NumStates()))
-	n := max(a.NumArcs(), b.NumArcs())
-	c.dst = make([]int32, 0, n)
-	c.pair = make([]arcPair, 0, n)
 }
 
 // expand builds the states reachable from the start pair, breadth first,
 // and their arcs.
 func (c *composer) expand() {
 	a, b := c.a, c.b
-	startKey := packState(a.start, b.start, 0)
-	c.table.lookup(startKey, 0)
-	c.keys = append(c.keys, startKey)
+	c.table.lookup(packState(a.start, b.start, 0))
 	aFirst, bFirst := a.first, b.first
 	aLab, aDst, bLab, bDst := c.aLab, c.aDst, c.bLab, c.bDst
 	for s := 0; ; s++ {
 		// Number the destinations of the previous state's arcs, which
 		// may add states to expand.
 		c.resolve()
-		if s == len(c.keys) {
+		if s == len(c.table.keys) {
 			break
 		}
 		c.first = appendGrow(c.first, int32(len(c.dst)))
@@ -210,7 +231,7 @@ func (c *composer) expand() {
 			c.err = fmt.Errorf("result has more than %d arcs", maxComposeSize)
 			return
 		}
-		s1, s2, f := unpackState(c.keys[s])
+		s1, s2, f := unpackState(c.table.keys[s])
 		lo1, hi1 := aFirst[s1], aFirst[s1+1]
 		lo2, hi2 := bFirst[s2], bFirst[s2+1]
 
@@ -222,8 +243,17 @@ func (c *composer) expand() {
 			e2++
 		}
 		if e2 > lo2 {
-			if fl := c.aFlags[s1]; fl&flagAllEps == 0 {
-				nf := uint64(fl & flagOEps)
+			ne1 := int32(0) // a's output epsilons
+			for _, l := range aLab[lo1:hi1] {
+				if l == Epsilon {
+					ne1++
+				}
+			}
+			if ne1 < hi1-lo1 || !math.IsInf(a.final[s1], 1) {
+				nf := uint64(0)
+				if ne1 > 0 {
+					nf = 1
+				}
 				for j := lo2; j < e2; j++ {
 					c.add(packState(s1, bDst[j], nf), -1, j)
 				}
@@ -231,6 +261,28 @@ func (c *composer) expand() {
 		}
 
 		if !c.aSorted || hi1-lo1 <= hi2-e2 {
+			if row := c.row(s2, lo2, hi2); row != nil {
+				// Loop over a's arcs, find b's in the dense row.
+				maxL := int32(len(row) - 2)
+				for i := lo1; i < hi1; i++ {
+					l := aLab[i]
+					if l == Epsilon {
+						if f == 0 {
+							c.add(packState(aDst[i], s2, 0), i, -1)
+						}
+						continue
+					}
+					if l > maxL {
+						continue
+					}
+					d1 := aDst[i]
+					for j, end := row[l], row[l+1]; j < end; j++ {
+						c.add(packState(d1, bDst[j], 0), i, j)
+						c.nBoth++
+					}
+				}
+				continue
+			}
 			// Loop over a's arcs, binary search b's.
 			lo := e2
 			for i := lo1; i < hi1; i++ {
@@ -249,6 +301,7 @@ func (c *composer) expand() {
 				d1 := aDst[i]
 				for ; j < hi2 && bLab[j] == l; j++ {
 					c.add(packState(d1, bDst[j], 0), i, j)
+					c.nBoth++
 				}
 			}
 			continue
@@ -269,23 +322,59 @@ func (c *composer) expand() {
 			d2 := bDst[j]
 			for ; i < hi1 && aLab[i] == l; i++ {
 				c.add(packState(aDst[i], d2, 0), i, j)
+				c.nBoth++
 			}
 		}
 	}
 	c.first = append(c.first, int32(len(c.dst)))
 }
 
-// searchLabel returns the first index i in [lo, hi) with lab[i] >= l, or hi.
-func searchLabel(lab []int32, lo, hi, l int32) int32 {
-	for lo < hi {
-		m := int32(uint32(lo+hi) >> 1)
-		if lab[m] < l {
-			lo = m + 1
-		} else {
-			hi = m
+// row returns the dense label row of b's state s2, whose arcs are
+// [lo, hi) in bView, making it on first use, or nil if s2's labels are too
+// sparse for one (then a row would take more memory than twice the arcs).
+func (c *composer) row(s2, lo, hi int32) []int32 {
+	if c.rowStamp[s2] != c.gen {
+		c.rowStamp[s2] = c.gen
+		c.rowOff[s2] = -1
+		if n := hi - lo; n >= 8 {
+			maxL := c.bLab[hi-1]
+			if maxL <= 2*n {
+				c.rowOff[s2] = int32(len(c.rows))
+				j := lo
+				for l := int32(0); l <= maxL; l++ {
+					for c.bLab[j] < l {
+						j++
+					}
+					c.rows = append(c.rows, j)
+				}
+				c.rows = append(c.rows, hi)
+			}
 		}
 	}
-	return lo
+	off := c.rowOff[s2]
+	if off < 0 {
+		return nil
+	}
+	return c.rows[off : off+c.bLab[hi-1]+2]
+}
+
+// searchLabel returns the first index i in [lo, hi) with lab[i] >= l, or hi.
+// It is a binary search without data-dependent branches, so that its
+// unpredictable comparisons do not stall the processor. Labels are
+// non-negative, so lab[i]-l does not overflow and its sign bit says
+// lab[i] < l.
+func searchLabel(lab []int32, lo, hi, l int32) int32 {
+	if lo >= hi {
+		return lo
+	}
+	s := lab[lo:hi:hi]
+	base, n := int32(0), int32(len(s))
+	for n > 1 {
+		half := n >> 1
+		base += half & ((s[base+half] - l) >> 31)
+		n -= half
+	}
+	return lo + base + int32(uint32(s[base]-l)>>31)
 }
 
 // add adds an arc from the state being expanded to the state with key
@@ -303,18 +392,10 @@ func (c *composer) add(key uint64, i, j int32) {
 // processor overlap the cache misses instead of waiting for each in turn.
 func (c *composer) resolve() {
 	t := &c.table
-	var sink uint64
 	for _, key := range c.pend {
-		sink += t.slots[t.index(key)].key
-	}
-	c.sink += sink
-	for _, key := range c.pend {
-		id, isNew := t.lookup(key, int32(len(c.keys)))
-		if isNew {
-			if len(c.keys) >= maxComposeSize {
-				c.err = fmt.Errorf("result has more than %d states", maxComposeSize)
-			}
-			c.keys = appendGrow(c.keys, key)
+		id, isNew := t.lookup(key)
+		if isNew && id >= maxComposeSize {
+			c.err = fmt.Errorf("result has more than %d states", maxComposeSize)
 		}
 		c.dst = appendGrow(c.dst, id)
 	}
@@ -334,36 +415,47 @@ func appendGrow[T any](s []T, x T) []T {
 // returns the graph and its Map.
 func (c *composer) result() (*Graph, *Map) {
 	a, b := c.a, c.b
-	n := len(c.keys)
-	final := make([]float64, n)
-	for s, k := range c.keys {
+	n := len(c.table.keys)
+	c.final = slices.Grow(c.final[:0], n)[:n]
+	final := c.final
+	nfinal := 0
+	for s, k := range c.table.keys {
 		s1, s2, _ := unpackState(k)
 		final[s] = a.final[s1] + b.final[s2] // +Inf unless both are final
+		if !math.IsInf(final[s], 1) {
+			nfinal++
+		}
 	}
-	co := coAccessible(c.first, c.dst, final)
+	c.co = coAccessibleInto(c.co, c.first, c.dst, final)
+	co := c.co
 	if !co[0] {
 		return emptyGraph(), &Map{numInputs: 2, start: []int32{0}}
 	}
 
-	// Number the kept states and count the kept arcs and map entries.
-	newID := make([]int32, n)
-	ns, na, nrefs := int32(0), 0, 0
-	for s := range n {
-		if !co[s] {
-			newID[s] = -1
-			continue
-		}
-		newID[s] = ns
-		ns++
-		if !math.IsInf(final[s], 1) {
-			nrefs += 2
-		}
-		for i := c.first[s]; i < c.first[s+1]; i++ {
-			if co[c.dst[i]] {
-				na++
-				nrefs++
-				if p := c.pair[i]; p.a >= 0 && p.b >= 0 {
+	// Number the kept states, and count the kept arcs and map entries.
+	var newID []int32 // nil when all states are kept
+	ns, na, nrefs := int32(n), len(c.dst), len(c.dst)+c.nBoth+2*nfinal
+	if slices.Contains(co, false) {
+		c.newID = slices.Grow(c.newID[:0], n)[:n]
+		newID = c.newID
+		ns, na, nrefs = 0, 0, 0
+		for s := range n {
+			if !co[s] {
+				newID[s] = -1
+				continue
+			}
+			newID[s] = ns
+			ns++
+			if !math.IsInf(final[s], 1) {
+				nrefs += 2
+			}
+			for i := c.first[s]; i < c.first[s+1]; i++ {
+				if co[c.dst[i]] {
+					na++
 					nrefs++
+					if p := c.pair[i]; p.a >= 0 && p.b >= 0 {
+						nrefs++
+					}
 				}
 			}
 		}
@@ -381,17 +473,26 @@ func (c *composer) result() (*Graph, *Map) {
 	}
 	m := &Map{numInputs: 2, start: make([]int32, na+int(ns)+1), refs: make([]Ref, nrefs)}
 	aOrig, bOrig := c.aOrig, c.bOrig
+	// The properties of g, found on the way (see Graph.computeProps).
+	var labelDiff int32 // nonzero when an arc has different labels
+	minIl, minOl := int32(1), int32(1)
+	var unsortedI, unsortedO bool
 	k, r := 0, int32(0) // next arc, next ref
 	for s := range n {
-		t := newID[s]
-		if t < 0 {
-			continue
+		t := int32(s)
+		if newID != nil {
+			if t = newID[s]; t < 0 {
+				continue
+			}
 		}
 		g.first[t] = int32(k)
+		prevIl, prevOl := int32(0), int32(0)
 		for i := c.first[s]; i < c.first[s+1]; i++ {
-			d := newID[c.dst[i]]
-			if d < 0 {
-				continue
+			d := c.dst[i]
+			if newID != nil {
+				if d = newID[d]; d < 0 {
+					continue
+				}
 			}
 			g.src[k], g.dst[k] = t, d
 			m.start[k] = r
@@ -418,93 +519,121 @@ func (c *composer) result() (*Graph, *Map) {
 			}
 			g.ilabel[k], g.olabel[k], g.weight[k] = il, ol, w
 			k++
+			labelDiff |= il ^ ol
+			minIl, minOl = min(minIl, il), min(minOl, ol)
+			if il < prevIl {
+				unsortedI = true
+			}
+			if ol < prevOl {
+				unsortedO = true
+			}
+			prevIl, prevOl = il, ol
 		}
 	}
 	g.first[ns] = int32(k)
 	for s := range n {
-		t := newID[s]
-		if t < 0 {
-			continue
+		t := int32(s)
+		if newID != nil {
+			if t = newID[s]; t < 0 {
+				continue
+			}
 		}
 		m.start[na+int(t)] = r
 		g.final[t] = final[s]
 		if !math.IsInf(final[s], 1) {
-			s1, s2, _ := unpackState(c.keys[s])
+			s1, s2, _ := unpackState(c.table.keys[s])
 			m.refs[r] = Ref{Input: 0, Index: int32(a.FinalIndex(int(s1))), Coef: 1}
 			m.refs[r+1] = Ref{Input: 1, Index: int32(b.FinalIndex(int(s2))), Coef: 1}
 			r += 2
 		}
 	}
 	m.start[na+int(ns)] = r
-	g.computeProps()
+	for _, x := range []struct {
+		p   Properties
+		has bool
+	}{
+		{Acceptor, labelDiff == 0},
+		{ILabelSorted, !unsortedI},
+		{OLabelSorted, !unsortedO},
+		{NoIEpsilons, minIl > 0},
+		{NoOEpsilons, minOl > 0},
+	} {
+		if x.has {
+			g.props |= x.p
+		}
+	}
 	return g, m
 }
 
-// A stateTable maps the packed triples of the result's states to their
-// numbers: an open-addressing hash table with linear probing on uint64
-// keys, which is several times faster than a Go map for this use.
+// A stateTable numbers the states of the result: keys[id] is the packed
+// triple of state id, and slots is an open-addressing hash table with
+// linear probing from keys to ids. Its slots hold only ids (the keys are
+// compared in keys), which keeps the table small: its random accesses are
+// the main cost of a composition, and they miss the caches less.
 type stateTable struct {
-	slots []tableSlot // length a power of two, at most half full
-	shift uint        // 64 - log2(len(slots))
-	n     int
+	keys  []uint64
+	slots []int32 // id + 1, 0 when empty; length a power of two, at most half full
+	shift uint    // 64 - log2(len(slots))
 }
 
-type tableSlot struct {
-	key uint64
-	id  int32 // state number + 1; 0 marks an empty slot
-}
-
-// init makes an empty table for about hint keys.
+// init makes an empty table for about hint keys. A table that was cleared
+// keeps its size if that is larger: the last composition's size is a good
+// guess for the next one.
 func (t *stateTable) init(hint int) {
 	size := 64
 	for size < 2*hint {
 		size <<= 1
 	}
-	t.slots = make([]tableSlot, size)
-	t.shift = uint(64 - bits.TrailingZeros(uint(size)))
-	t.n = 0
+	if size > len(t.slots) {
+		t.slots = make([]int32, size)
+	}
+	t.shift = uint(64 - bits.TrailingZeros(uint(len(t.slots))))
+	t.keys = t.keys[:0]
 }
 
-// hashKey spreads a key over the table (Fibonacci hashing: the high bits
-// of the product depend on all the bits of the key).
+// clear empties the table, keeping its memory.
+func (t *stateTable) clear() {
+	clear(t.slots)
+	t.keys = t.keys[:0]
+}
+
+// index returns the home slot of key (Fibonacci hashing: the high bits of
+// the product depend on all the bits of the key).
 func (t *stateTable) index(key uint64) uint64 {
 	return (key * 0x9E3779B97F4A7C15) >> t.shift
 }
 
 // lookup returns the number of the state with key; if there is none, it
-// inserts key with number next and returns next, true.
-func (t *stateTable) lookup(key uint64, next int32) (int32, bool) {
+// adds one and returns its number and true.
+func (t *stateTable) lookup(key uint64) (int32, bool) {
 	mask := uint64(len(t.slots) - 1)
 	for i := t.index(key); ; i = (i + 1) & mask {
-		sl := &t.slots[i]
-		if sl.id == 0 {
-			sl.key, sl.id = key, next+1
-			t.n++
-			if 2*t.n > len(t.slots) {
+		id := t.slots[i] - 1
+		if id < 0 {
+			id = int32(len(t.keys))
+			t.keys = appendGrow(t.keys, key)
+			t.slots[i] = id + 1
+			if 2*len(t.keys) > len(t.slots) {
 				t.grow()
 			}
-			return next, true
+			return id, true
 		}
-		if sl.key == key {
-			return sl.id - 1, false
+		if t.keys[id] == key {
+			return id, false
 		}
 	}
 }
 
 // grow doubles the table.
 func (t *stateTable) grow() {
-	old := t.slots
-	t.slots = make([]tableSlot, 2*len(old))
+	t.slots = make([]int32, 2*len(t.slots))
 	t.shift--
 	mask := uint64(len(t.slots) - 1)
-	for _, sl := range old {
-		if sl.id == 0 {
-			continue
-		}
-		i := t.index(sl.key)
-		for t.slots[i].id != 0 {
+	for id, key := range t.keys {
+		i := t.index(key)
+		for t.slots[i] != 0 {
 			i = (i + 1) & mask
 		}
-		t.slots[i] = sl
+		t.slots[i] = int32(id) + 1
 	}
 }

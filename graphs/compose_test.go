@@ -84,6 +84,7 @@ func TestComposeHandMade(t *testing.T) {
 				t.Errorf("lowest energy %v, want %v", got, tc.tropTotal)
 			}
 			checkMapWeights(t, g, m, a, b)
+			checkProps(t, g)
 		})
 	}
 }
@@ -204,6 +205,11 @@ func TestComposeOpenFst(t *testing.T) {
 		as[k] = quantized(randomGraph(rng, o))
 		o.States = 2 + rng.IntN(6)
 		o.ArcsPerState = 1 + rng.IntN(3)
+		if k%7 == 0 {
+			// Many arcs per state and few labels: dense label rows.
+			o.ArcsPerState, o.Labels = 8, 3+rng.IntN(4)
+			o.MinW, o.MaxW = 3.5, 5
+		}
 		bs[k] = quantized(randomGraph(rng, o))
 	}
 	const marker = 100
@@ -250,6 +256,7 @@ func TestComposeOpenFst(t *testing.T) {
 			fail("composition of acceptors is not an acceptor")
 		}
 		checkMapWeights(t, g, m, a, b)
+		checkProps(t, g)
 	}
 	if nonEmpty < n/3 {
 		t.Errorf("only %d of %d compositions are not empty: the test is too weak", nonEmpty, n)
@@ -387,6 +394,17 @@ func checkMapWeights(t *testing.T, g *Graph, m *Map, inputs ...*Graph) {
 		if len(row) == 0 || sum != w[j] {
 			t.Errorf("output weight %d is %v, its map row %v sums to %v", j, w[j], row, sum)
 		}
+	}
+}
+
+// checkProps checks the properties that g was built with against those
+// computed from its arcs.
+func checkProps(t *testing.T, g *Graph) {
+	t.Helper()
+	h := *g
+	h.computeProps()
+	if g.Properties() != h.Properties() {
+		t.Errorf("properties %b, want %b", g.Properties(), h.Properties())
 	}
 }
 

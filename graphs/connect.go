@@ -1,6 +1,9 @@
 package graphs
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Accessible returns, for every state of g, whether a path from the start
 // state reaches it.
@@ -29,32 +32,39 @@ func Accessible(g *Graph) []bool {
 // CoAccessible returns, for every state of g, whether a path from it
 // reaches a final state.
 func CoAccessible(g *Graph) []bool {
-	return coAccessible(g.first, g.dst, g.final)
+	return coAccessibleInto(nil, g.first, g.dst, g.final)
 }
 
-// coAccessible returns which states of the graph with arcs first, dst (CSR
+// coAccessibleInto returns, in co (reallocated if too short), which states of the graph with arcs first, dst (CSR
 // layout) and final energies final reach a final state.
 //
-// It first sweeps the states backwards a few times, marking a state when one
-// of its arcs leads to a marked state: when states are numbered roughly in
-// breadth-first order from the start, as composition and most builders
-// number them, this reaches the fixed point (the exact answer) in one or two
-// sweeps, without the memory of reversed arcs. Otherwise it finishes with a
-// search over the reversed arcs, which takes linear time whatever the order.
-func coAccessible(first, dst []int32, final []float64) []bool {
+// It first sweeps the states backwards, marking a state when one of its
+// arcs leads to a marked state, until a sweep marks nothing: when states are
+// numbered roughly in breadth-first order from the start, as composition
+// and most builders number them, this reaches the fixed point (the exact
+// answer) in a few sweeps, each cheaper than the last, without the memory
+// of reversed arcs. If the sweeps have looked at a few times as many arcs as
+// there are without reaching the fixed point, it finishes with a search
+// over the reversed arcs, which takes linear time whatever the order.
+func coAccessibleInto(co []bool, first, dst []int32, final []float64) []bool {
 	n := len(final)
-	co := make([]bool, n)
+	co = slices.Grow(co[:0], n)[:n]
+	if n == 0 {
+		return co
+	}
 	for s, f := range final {
 		co[s] = !math.IsInf(f, 1)
 	}
-	const sweeps = 3
-	for range sweeps {
+	budget := 4 * (int64(first[n]) + int64(n))
+	for budget > 0 {
 		changed := false
 		for s := n - 1; s >= 0; s-- {
 			if co[s] {
 				continue
 			}
-			for a := first[s]; a < first[s+1]; a++ {
+			lo, hi := first[s], first[s+1]
+			budget -= int64(hi-lo) + 1
+			for a := lo; a < hi; a++ {
 				if co[dst[a]] {
 					co[s] = true
 					changed = true
