@@ -39,6 +39,15 @@ func TestArcSortHandMade(t *testing.T) {
 	}
 }
 
+func TestArcSortEmpty(t *testing.T) {
+	for _, by := range []SortKey{ByILabel, ByOLabel} {
+		g, m := ArcSort(&Graph{}, by)
+		if g.NumStates() != 0 || m.NumOutputs() != 0 {
+			t.Errorf("ArcSort of the empty graph: %v", g)
+		}
+	}
+}
+
 // TestArcSortRandom checks ArcSort against a stable sort of each state's
 // arcs, and its Map by finite differences of a linear function of the
 // output weights.

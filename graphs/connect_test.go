@@ -45,9 +45,11 @@ func TestConnectUnchanged(t *testing.T) {
 		t.Error("Connect of a trim graph made a copy")
 	}
 	checkMapWeights(t, h, m, g)
-	e, m := Connect(&Graph{})
-	if e.NumStates() != 0 || m.NumOutputs() != 0 {
-		t.Errorf("Connect of the empty graph: %v", e)
+	for _, empty := range []*Graph{{}, emptyGraph()} {
+		e, m := Connect(empty)
+		if e.NumStates() != 0 || m.NumOutputs() != 0 || len(Accessible(empty)) != 0 || len(CoAccessible(empty)) != 0 {
+			t.Errorf("Connect of the empty graph: %v", e)
+		}
 	}
 }
 
