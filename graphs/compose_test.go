@@ -397,17 +397,6 @@ func checkMapWeights(t *testing.T, g *Graph, m *Map, inputs ...*Graph) {
 	}
 }
 
-// checkProps checks the properties that g was built with against those
-// computed from its arcs.
-func checkProps(t *testing.T, g *Graph) {
-	t.Helper()
-	h := *g
-	h.computeProps()
-	if g.Properties() != h.Properties() {
-		t.Errorf("properties %b, want %b", g.Properties(), h.Properties())
-	}
-}
-
 // quantized returns g with its energies rounded to multiples of 1/16, which
 // OpenFst's single-precision weights and its text output hold exactly.
 func quantized(g *Graph) *Graph {

@@ -188,13 +188,6 @@ func gather[T any](x []T, idx []int32) []T {
 	return y
 }
 
-// emptyGraph returns a graph without states.
-func emptyGraph() *Graph {
-	g := &Graph{start: NoState, first: []int32{0}}
-	g.computeProps()
-	return g
-}
-
 // selectMap returns the Map of a one-input operation whose output copies
 // arc arcs[i] of g to its arc i, and the final energy of state states[s] of
 // g to its state s (final energies only of final states). A nil arcs or
