@@ -49,17 +49,32 @@ func (k SortKey) labels(g *Graph) (first, second []int32) {
 // When g already is sorted that way, ArcSort returns g itself (graphs are
 // immutable) with an identity Map.
 func ArcSort(g *Graph, by SortKey) (*Graph, *Map) {
-	perm := arcSortPerm(g, by, true)
+	var s arcSorter
+	perm := s.perm(g, by, true)
 	if perm == nil {
 		return g, selectMap(g, nil, nil)
 	}
 	return permuteArcs(g, perm), selectMap(g, perm, nil)
 }
 
-// arcSortPerm returns the stable permutation of g's arcs (perm[new] = old)
-// that sorts the arcs of each state by the labels that by selects (and then
-// by the other label if both), or nil when they already are sorted.
-func arcSortPerm(g *Graph, by SortKey, both bool) []int32 {
+// An arcSorter sorts arcs, keeping its buffers from one use to the next.
+type arcSorter struct {
+	buf   []int32
+	items []sortItem
+}
+
+// A sortItem is an arc to sort: its sort key and its index, which breaks
+// ties so that an unstable sort of items is stable for arcs.
+type sortItem struct {
+	key int64
+	arc int32
+}
+
+// perm returns the stable permutation of g's arcs (perm[new] = old) that
+// sorts the arcs of each state by the labels that by selects (and then by
+// the other label if both), or nil when they already are sorted. The slice
+// is s's and is valid until its next use.
+func (s *arcSorter) perm(g *Graph, by SortKey, both bool) []int32 {
 	if !both && g.Has(by.property()) {
 		return nil
 	}
@@ -69,8 +84,8 @@ func arcSortPerm(g *Graph, by SortKey, both bool) []int32 {
 		key = func(a int32) int64 { return int64(lab1[a])<<32 | int64(lab2[a]) }
 	}
 	var perm []int32
-	for s := range g.NumStates() {
-		lo, hi := g.first[s], g.first[s+1]
+	for st := range g.NumStates() {
+		lo, hi := g.first[st], g.first[st+1]
 		sorted := true
 		for a := lo + 1; a < hi; a++ {
 			if key(a-1) > key(a) {
@@ -82,10 +97,11 @@ func arcSortPerm(g *Graph, by SortKey, both bool) []int32 {
 			continue
 		}
 		if perm == nil {
-			perm = make([]int32, g.NumArcs())
+			perm = slices.Grow(s.buf[:0], g.NumArcs())[:g.NumArcs()]
 			for a := range perm {
 				perm[a] = int32(a)
 			}
+			s.buf = perm
 		}
 		p := perm[lo:hi]
 		if len(p) <= 12 {
@@ -102,7 +118,17 @@ func arcSortPerm(g *Graph, by SortKey, both bool) []int32 {
 			}
 			continue
 		}
-		slices.SortStableFunc(p, func(x, y int32) int { return cmp.Compare(key(x), key(y)) })
+		items := s.items[:0]
+		for _, a := range p {
+			items = append(items, sortItem{key(a), a})
+		}
+		slices.SortFunc(items, func(x, y sortItem) int {
+			return cmp.Or(cmp.Compare(x.key, y.key), cmp.Compare(x.arc, y.arc))
+		})
+		for i, it := range items {
+			p[i] = it.arc
+		}
+		s.items = items
 	}
 	return perm
 }

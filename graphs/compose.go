@@ -99,6 +99,10 @@ type composer struct {
 	aSorted           bool
 	bLab, bDst, bOrig []int32
 
+	// Buffers of the views.
+	aSort, bSort                       arcSorter
+	aLabBuf, aDstBuf, bLabBuf, bDstBuf []int32
+
 	// Dense label rows of b's states, made on first use for the states
 	// that have arcs for many of the labels up to their largest: row
 	// rowOff[s2] of rows, valid when rowStamp[s2] == gen, holds for every
@@ -170,6 +174,12 @@ var composerPool = sync.Pool{New: func() any { return new(composer) }}
 func (c *composer) release() {
 	c.table.clear()
 	*c = composer{
+		aSort:    c.aSort,
+		bSort:    c.bSort,
+		aLabBuf:  c.aLabBuf,
+		aDstBuf:  c.aDstBuf,
+		bLabBuf:  c.bLabBuf,
+		bDstBuf:  c.bDstBuf,
 		table:    c.table,
 		rows:     c.rows[:0],
 		rowOff:   c.rowOff,
@@ -189,8 +199,9 @@ func (c *composer) release() {
 // prepare sets up the arc views, the filter flags and the state table.
 func (c *composer) prepare() {
 	a, b := c.a, c.b
-	if perm := arcSortPerm(b, ByILabel, false); perm != nil {
-		c.bLab, c.bDst, c.bOrig = permute(b.ilabel, perm), permute(b.dst, perm), perm
+	if perm := c.bSort.perm(b, ByILabel, false); perm != nil {
+		c.bLabBuf, c.bDstBuf = gatherInto(c.bLabBuf, b.ilabel, perm), gatherInto(c.bDstBuf, b.dst, perm)
+		c.bLab, c.bDst, c.bOrig = c.bLabBuf, c.bDstBuf, perm
 	} else {
 		c.bLab, c.bDst = b.ilabel, b.dst
 	}
@@ -201,8 +212,9 @@ func (c *composer) prepare() {
 	case a.Has(OLabelSorted):
 		c.aSorted = true
 	case int64(a.NumArcs())*int64(b.NumStates()) > int64(b.NumArcs())*int64(a.NumStates()):
-		perm := arcSortPerm(a, ByOLabel, false)
-		c.aLab, c.aDst, c.aOrig = permute(a.olabel, perm), permute(a.dst, perm), perm
+		perm := c.aSort.perm(a, ByOLabel, false)
+		c.aLabBuf, c.aDstBuf = gatherInto(c.aLabBuf, a.olabel, perm), gatherInto(c.aDstBuf, a.dst, perm)
+		c.aLab, c.aDst, c.aOrig = c.aLabBuf, c.aDstBuf, perm
 		c.aSorted = true
 	}
 	c.gen++
@@ -233,7 +245,7 @@ func (c *composer) expand() {
 		if s == len(c.table.keys) {
 			break
 		}
-		c.first = appendGrow(c.first, int32(len(c.dst)))
+		c.first = append(reserve(c.first), int32(len(c.dst)))
 		if len(c.dst) > maxComposeSize {
 			c.err = fmt.Errorf("result has more than %d arcs", maxComposeSize)
 			return
@@ -388,7 +400,10 @@ func searchLabel(lab []int32, lo, hi, l int32) int32 {
 // (see resolve), combining the arcs i of aView and j of bView.
 func (c *composer) add(key uint64, i, j int32) {
 	c.pend = append(c.pend, key)
-	c.pair = appendGrow(c.pair, arcPair{i, j})
+	if len(c.pair) == cap(c.pair) {
+		c.pair = reserve(c.pair)
+	}
+	c.pair = append(c.pair, arcPair{i, j})
 }
 
 // resolve numbers the destinations of the arcs added since the last call,
@@ -405,18 +420,33 @@ func (c *composer) resolve() {
 		if isNew && id >= maxComposeSize {
 			c.err = fmt.Errorf("result has more than %d states", maxComposeSize)
 		}
-		c.dst = appendGrow(c.dst, id)
+		if len(c.dst) == cap(c.dst) {
+			c.dst = reserve(c.dst)
+		}
+		c.dst = append(c.dst, id)
 	}
 	c.pend = c.pend[:0]
 }
 
-// appendGrow appends x to s, doubling the capacity when it is full (append
-// grows large slices by a quarter only, copying them more often).
-func appendGrow[T any](s []T, x T) []T {
-	if len(s) == cap(s) {
-		s = slices.Grow(s, max(len(s), 256))
+// reserve returns s with room for one more element: s itself, or a copy
+// with double the capacity when it is full (append grows large slices by a
+// quarter only, copying them more often). The callers test whether s is
+// full first and append to the field itself, so that the compiler updates
+// only its length in the common case, without a write barrier.
+func reserve[T any](s []T) []T {
+	if len(s) < cap(s) {
+		return s
 	}
-	return append(s, x)
+	return slices.Grow(s, max(len(s), 256))
+}
+
+// gatherInto returns x[idx[0]], x[idx[1]], ... in buf, grown if needed.
+func gatherInto(buf, x, idx []int32) []int32 {
+	buf = slices.Grow(buf[:0], len(idx))[:len(idx)]
+	for i, j := range idx {
+		buf[i] = x[j]
+	}
+	return buf
 }
 
 // result trims the expanded states to those that reach a final state and
@@ -469,15 +499,23 @@ func (c *composer) result() (*Graph, *Map) {
 		}
 	}
 
+	// One allocation for the int32 slices of g, one for the float64 ones.
+	ints := make([]int32, int(ns)+1+4*na)
+	take := func(n int) []int32 {
+		x := ints[:n:n]
+		ints = ints[n:]
+		return x
+	}
+	floats := make([]float64, int(ns)+na)
 	g := &Graph{
 		start:  0,
-		final:  make([]float64, ns),
-		first:  make([]int32, ns+1),
-		src:    make([]int32, na),
-		dst:    make([]int32, na),
-		ilabel: make([]int32, na),
-		olabel: make([]int32, na),
-		weight: make([]float64, na),
+		final:  floats[:ns:ns],
+		weight: floats[ns:],
+		first:  take(int(ns) + 1),
+		src:    take(na),
+		dst:    take(na),
+		ilabel: take(na),
+		olabel: take(na),
 	}
 	m := &Map{numInputs: 2, start: make([]int32, na+int(ns)+1), refs: make([]Ref, nrefs)}
 	aOrig, bOrig := c.aOrig, c.bOrig
@@ -578,30 +616,44 @@ func (c *composer) result() (*Graph, *Map) {
 // linear probing from keys to ids. Its slots hold only ids (the keys are
 // compared in keys), which keeps the table small: its random accesses are
 // the main cost of a composition, and they miss the caches less.
+//
+// A table is reused by many compositions (see composerPool): all of
+// slots[:cap(slots)] is zero between uses, so that a small composition uses
+// a small prefix, which stays in the caches, and a large one grows in place
+// without allocating; clearing after use costs what was used.
 type stateTable struct {
 	keys  []uint64
 	slots []int32 // id + 1, 0 when empty; length a power of two, at most half full
 	shift uint    // 64 - log2(len(slots))
 }
 
-// init makes an empty table for about hint keys. A table that was cleared
-// keeps its size if that is larger: the last composition's size is a good
-// guess for the next one.
+// init makes an empty table for about hint keys.
 func (t *stateTable) init(hint int) {
 	size := 64
 	for size < 2*hint {
 		size <<= 1
 	}
-	if size > len(t.slots) {
+	t.resize(size)
+	t.keys = t.keys[:0]
+}
+
+// resize makes slots size long and empty: it uses the memory of slots if
+// it is large enough (beyond len(slots) it is zero), and allocates
+// otherwise.
+func (t *stateTable) resize(size int) {
+	if size <= cap(t.slots) {
+		clear(t.slots)
+		t.slots = t.slots[:size]
+	} else {
 		t.slots = make([]int32, size)
 	}
-	t.shift = uint(64 - bits.TrailingZeros(uint(len(t.slots))))
-	t.keys = t.keys[:0]
+	t.shift = uint(64 - bits.TrailingZeros(uint(size)))
 }
 
 // clear empties the table, keeping its memory.
 func (t *stateTable) clear() {
 	clear(t.slots)
+	t.slots = t.slots[:0]
 	t.keys = t.keys[:0]
 }
 
@@ -619,7 +671,10 @@ func (t *stateTable) lookup(key uint64) (int32, bool) {
 		id := t.slots[i] - 1
 		if id < 0 {
 			id = int32(len(t.keys))
-			t.keys = appendGrow(t.keys, key)
+			if len(t.keys) == cap(t.keys) {
+				t.keys = reserve(t.keys)
+			}
+			t.keys = append(t.keys, key)
 			t.slots[i] = id + 1
 			if 2*len(t.keys) > len(t.slots) {
 				t.grow()
@@ -632,10 +687,9 @@ func (t *stateTable) lookup(key uint64) (int32, bool) {
 	}
 }
 
-// grow doubles the table.
+// grow doubles the table and inserts the keys again.
 func (t *stateTable) grow() {
-	t.slots = make([]int32, 2*len(t.slots))
-	t.shift--
+	t.resize(2 * len(t.slots))
 	mask := uint64(len(t.slots) - 1)
 	for id, key := range t.keys {
 		i := t.index(key)
