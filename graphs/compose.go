@@ -160,8 +160,7 @@ func compose(a, b *Graph) (*Graph, *Map, error) {
 	if c.err != nil {
 		return nil, nil, c.err
 	}
-	g, m := c.result()
-	return g, m, nil
+	return c.result()
 }
 
 // composerPool recycles the scratch memory of compositions (the state
@@ -196,7 +195,7 @@ func (c *composer) release() {
 	composerPool.Put(c)
 }
 
-// prepare sets up the arc views, the filter flags and the state table.
+// prepare sets up the arc views, the dense rows and the state table.
 func (c *composer) prepare() {
 	a, b := c.a, c.b
 	if perm := c.bSort.perm(b, ByILabel, false); perm != nil {
@@ -245,7 +244,10 @@ func (c *composer) expand() {
 		if s == len(c.table.keys) {
 			break
 		}
-		c.first = append(reserve(c.first), int32(len(c.dst)))
+		if len(c.first) == cap(c.first) {
+			c.first = reserve(c.first)
+		}
+		c.first = append(c.first, int32(len(c.dst)))
 		if len(c.dst) > maxComposeSize {
 			c.err = fmt.Errorf("result has more than %d arcs", maxComposeSize)
 			return
@@ -451,7 +453,7 @@ func gatherInto(buf, x, idx []int32) []int32 {
 
 // result trims the expanded states to those that reach a final state and
 // returns the graph and its Map.
-func (c *composer) result() (*Graph, *Map) {
+func (c *composer) result() (*Graph, *Map, error) {
 	a, b := c.a, c.b
 	n := len(c.table.keys)
 	c.final = slices.Grow(c.final[:0], n)[:n]
@@ -467,7 +469,7 @@ func (c *composer) result() (*Graph, *Map) {
 	c.co = coAccessibleInto(c.co, c.first, c.dst, final)
 	co := c.co
 	if !co[0] {
-		return emptyGraph(), &Map{numInputs: 2, start: []int32{0}}
+		return emptyGraph(), &Map{numInputs: 2, start: []int32{0}}, nil
 	}
 
 	// Number the kept states, and count the kept arcs and map entries.
@@ -497,6 +499,10 @@ func (c *composer) result() (*Graph, *Map) {
 				}
 			}
 		}
+	}
+
+	if nrefs > math.MaxInt32 {
+		return nil, nil, fmt.Errorf("result's Map needs %d entries, more than %d", nrefs, math.MaxInt32)
 	}
 
 	// One allocation for the int32 slices of g, one for the float64 ones.
@@ -594,7 +600,7 @@ func (c *composer) result() (*Graph, *Map) {
 		}
 	}
 	m.start[na+int(ns)] = r
-	for _, x := range []struct {
+	for _, x := range [...]struct {
 		p   Properties
 		has bool
 	}{
@@ -608,7 +614,7 @@ func (c *composer) result() (*Graph, *Map) {
 			g.props |= x.p
 		}
 	}
-	return g, m
+	return g, m, nil
 }
 
 // A stateTable numbers the states of the result: keys[id] is the packed

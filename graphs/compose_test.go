@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -534,4 +535,83 @@ func bellmanFordTotal(g *Graph) float64 {
 		best = min(best, d[s]+g.Final(s))
 	}
 	return best
+}
+
+// TestStateTable checks the state table against a Go map, through growth
+// and reuse after clear, as composerPool reuses it.
+func TestStateTable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	var tab stateTable
+	for round, n := range []int{50000, 100, 3000} {
+		tab.init(16)
+		want := map[uint64]int32{}
+		for range n {
+			key := packState(rng.Int32N(1000), rng.Int32N(1<<31-1), uint64(rng.IntN(2)))
+			if round == 1 {
+				key = packState(rng.Int32N(5), rng.Int32N(5), 0) // many repeats
+			}
+			id, isNew := tab.lookup(key)
+			old, ok := want[key]
+			switch {
+			case ok && (isNew || id != old):
+				t.Fatalf("round %d: key %x: id %d new %v, want %d", round, key, id, isNew, old)
+			case !ok && (!isNew || id != int32(len(want))):
+				t.Fatalf("round %d: new key %x: id %d new %v, want %d", round, key, id, isNew, len(want))
+			}
+			want[key] = id
+		}
+		if len(tab.keys) != len(want) || 2*len(tab.keys) > len(tab.slots) {
+			t.Fatalf("round %d: %d keys in %d slots, want %d keys", round, len(tab.keys), len(tab.slots), len(want))
+		}
+		for key, id := range want {
+			if tab.keys[id] != key {
+				t.Fatalf("round %d: keys[%d] = %x, want %x", round, id, tab.keys[id], key)
+			}
+		}
+		tab.clear()
+		if slices.ContainsFunc(tab.slots[:cap(tab.slots)], func(x int32) bool { return x != 0 }) {
+			t.Fatalf("round %d: table not empty after clear", round)
+		}
+	}
+}
+
+// TestComposeConcurrent composes from several goroutines at once (the
+// scratch memory is shared through a pool) and checks the results against
+// serial ones.
+func TestComposeConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	const n = 40
+	as, bs, want := make([]*Graph, n), make([]*Graph, n), make([]string, n)
+	for i := range n {
+		o := randomOptions{States: 3 + rng.IntN(20), ArcsPerState: 1 + rng.IntN(10), Labels: 1 + rng.IntN(10),
+			Epsilon: 0.1, MinW: 0, MaxW: 1, FinalProb: 0.2}
+		as[i], bs[i] = randomGraph(rng, o), randomGraph(rng, o)
+		g, _, err := Compose(as[i], bs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = TextString(g)
+	}
+	errs := make(chan error, 4)
+	for w := range 4 {
+		go func() {
+			for k := range 3 * n {
+				i := (k*7 + w) % n
+				g, _, err := Compose(as[i], bs[i])
+				if err == nil && TextString(g) != want[i] {
+					err = fmt.Errorf("pair %d: concurrent result differs", i)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
 }
