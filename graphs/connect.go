@@ -30,13 +30,15 @@ func Accessible(g *Graph) []bool {
 }
 
 // CoAccessible returns, for every state of g, whether a path from it
-// reaches a final state.
+// reaches a final state. Like Accessible, it takes time linear in the size
+// of g, without recursion.
 func CoAccessible(g *Graph) []bool {
 	return coAccessibleInto(nil, g.first, g.dst, g.final)
 }
 
-// coAccessibleInto returns, in co (reallocated if too short), which states of the graph with arcs first, dst (CSR
-// layout) and final energies final reach a final state.
+// coAccessibleInto returns, in co (reallocated if too short), which states
+// of the graph with arcs first, dst (CSR layout) and final energies final
+// reach a final state.
 //
 // It first sweeps the states backwards, marking a state when one of its
 // arcs leads to a marked state, until a sweep marks nothing: when states are
