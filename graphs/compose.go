@@ -631,6 +631,7 @@ type stateTable struct {
 	keys  []uint64
 	slots []int32 // id + 1, 0 when empty; length a power of two, at most half full
 	shift uint    // 64 - log2(len(slots))
+	last  int     // the size the last use needed
 }
 
 // init makes an empty table for about hint keys.
@@ -639,7 +640,9 @@ func (t *stateTable) init(hint int) {
 	for size < 2*hint {
 		size <<= 1
 	}
-	t.resize(size)
+	// Compositions in a row tend to have similar sizes: starting at the
+	// size the last one needed saves growing the table step by step.
+	t.resize(max(size, t.last))
 	t.keys = t.keys[:0]
 }
 
@@ -658,6 +661,10 @@ func (t *stateTable) resize(size int) {
 
 // clear empties the table, keeping its memory.
 func (t *stateTable) clear() {
+	t.last = 64
+	for t.last < 2*len(t.keys) {
+		t.last <<= 1
+	}
 	clear(t.slots)
 	t.slots = t.slots[:0]
 	t.keys = t.keys[:0]

@@ -156,8 +156,8 @@ func TestComposeSortedInputs(t *testing.T) {
 			}
 			sx, _ := ArcSort(x, ByOLabel)
 			sy, _ := ArcSort(y, ByILabel)
-			for _, in := range [][2]*Graph{{sx, y}, {x, sy}, {sx, sy}} {
-				g, m, err := Compose(in[0], in[1])
+			for _, sorted := range [][2]*Graph{{sx, y}, {x, sy}, {sx, sy}} {
+				g, m, err := Compose(sorted[0], sorted[1])
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -167,7 +167,7 @@ func TestComposeSortedInputs(t *testing.T) {
 				if x, y := linsolveLogTotal(g, nil), linsolveLogTotal(want, nil); !closeEnough(x, y) {
 					t.Fatalf("free energy %v, want %v", x, y)
 				}
-				checkMapWeights(t, g, m, in[0], in[1])
+				checkMapWeights(t, g, m, sorted[0], sorted[1])
 			}
 		}
 	}
