@@ -52,7 +52,7 @@ func ArcSort(g *Graph, by SortKey) (*Graph, *Map) {
 	var s arcSorter
 	perm := s.perm(g, by, true)
 	if perm == nil {
-		return g, selectMap(g, nil, nil)
+		return g, identityMap(g)
 	}
 	return permuteArcs(g, perm), selectMap(g, perm, nil)
 }

@@ -117,7 +117,7 @@ func TestArcSortOpenFst(t *testing.T) {
 	}
 	const marker = 100
 	for _, by := range []SortKey{ByILabel, ByOLabel} {
-		u, _ := openFst(t, "standard", keepNumbering("standard", 1)+"fstarcsort --sort_type="+by.String()+" in0.fst out.fst", markedUnion(gs, marker))
+		u, _ := openFst(t, "standard", keepNumbering(Tropical)+"fstarcsort --sort_type="+by.String()+" in0.fst out.fst", markedUnion(gs, marker))
 		for i, g := range gs {
 			h, _ := ArcSort(g, by)
 			h, _ = keepStates(h, Accessible(h)) // as markedComponent

@@ -296,17 +296,6 @@ func markedUnion(gs []*Graph, marker int32) *Graph {
 	return h
 }
 
-// keepNumbering returns a shell command for openFst's script that compiles
-// its n inputs again keeping their state numbers (fstcompile numbers states
-// in order of appearance by default), for comparing results state by state.
-func keepNumbering(arcType string, n int) string {
-	cmd := ""
-	for i := range n {
-		cmd += fmt.Sprintf("fstcompile --keep_state_numbering --arc_type=%s in%d.txt in%d.fst && ", arcType, i, i)
-	}
-	return cmd
-}
-
 // markedComponent returns the part of u, the result of an OpenFst tool on
 // a markedUnion, that follows the arc labelled label from the start state:
 // the states reachable from its destination, in order, or the empty graph

@@ -134,7 +134,7 @@ func Connect(g *Graph) (*Graph, *Map) {
 		all = all && useful[s]
 	}
 	if all {
-		return g, selectMap(g, nil, nil)
+		return g, identityMap(g)
 	}
 	return keepStates(g, useful)
 }

@@ -121,7 +121,7 @@ func TestConnectOpenFst(t *testing.T) {
 		}))
 	}
 	const marker = 100
-	u, _ := openFst(t, "standard", keepNumbering("standard", 1)+"fstconnect in0.fst out.fst", markedUnion(gs, marker))
+	u, _ := openFst(t, "standard", keepNumbering(Tropical)+"fstconnect in0.fst out.fst", markedUnion(gs, marker))
 	trimmed := 0
 	for i, g := range gs {
 		want := markedComponent(u, marker+int32(i))
