@@ -39,7 +39,7 @@ func Forward(g *Graph, beta float64) (float64, error) {
 		if acyclic {
 			reverseLogPass(g, order, beta, b, nil, nil)
 		} else {
-			p := cyclicDistance{g: g, sr: Log, scale: beta, reverse: true, mask: accessibleFrom(g),
+			p := cyclicDistance{g: g, sr: Log, scale: beta, reverse: true, mask: Accessible(g),
 				delta: forwardDelta, maxIter: DefaultMaxIterations}
 			if err := p.solve(b, nil); err != nil {
 				return math.NaN(), fmt.Errorf("graphs: Forward: %w", err)
@@ -153,7 +153,7 @@ func statePosteriors(g *Graph, order []int32, gamma, cond, inv []float64) {
 // log-semiring distances; b and grad are scratch and result space.
 func cyclicPosteriors(g *Graph, beta float64, b, grad []float64) (float64, []float64, error) {
 	clear(grad)
-	acc := accessibleFrom(g)
+	acc := Accessible(g)
 	p := cyclicDistance{g: g, sr: Log, scale: beta, reverse: true, mask: acc,
 		delta: forwardDelta, maxIter: DefaultMaxIterations}
 	if err := p.solve(b, nil); err != nil {

@@ -894,26 +894,3 @@ func stronglyConnected(g *Graph, mask []bool) (comp []int32, nComp int) {
 	}
 	return comp, nComp
 }
-
-// accessibleFrom returns which states of g a path from the start state
-// reaches.
-func accessibleFrom(g *Graph) []bool {
-	n := g.NumStates()
-	seen := make([]bool, n)
-	if n == 0 {
-		return seen
-	}
-	stack := []int32{g.start}
-	seen[g.start] = true
-	for len(stack) > 0 {
-		s := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, t := range g.dst[g.first[s]:g.first[s+1]] {
-			if !seen[t] {
-				seen[t] = true
-				stack = append(stack, t)
-			}
-		}
-	}
-	return seen
-}

@@ -93,7 +93,7 @@ func bestSuffixes(g *Graph) ([]float64, []int32, error) {
 	}
 	// Only states reachable from the start take part, so that negative
 	// cycles off the successful paths do not matter.
-	p := cyclicDistance{g: g, sr: Tropical, scale: 1, reverse: true, mask: accessibleFrom(g)}
+	p := cyclicDistance{g: g, sr: Tropical, scale: 1, reverse: true, mask: Accessible(g)}
 	if err := p.solve(d, best); err != nil {
 		return nil, nil, err
 	}
