@@ -3,6 +3,7 @@ package graphs
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // A Builder assembles a Graph. States are numbered in the order they are
@@ -65,8 +66,12 @@ func (b *Builder) AddState() int {
 
 // AddStates adds n non-final states.
 func (b *Builder) AddStates(n int) {
+	b.final = slices.Grow(b.final, n)
 	for range n {
-		b.AddState()
+		b.final = append(b.final, Inf)
+	}
+	if b.numInputs > 0 {
+		b.finalRefs = append(b.finalRefs, make([][2]int32, n)...)
 	}
 }
 

@@ -22,8 +22,8 @@ type TextOptions struct {
 }
 
 // maxTextStates bounds the state numbers a text file may use, so that a
-// typo cannot make the reader allocate gigabytes.
-const maxTextStates = 1 << 30
+// typo cannot make the reader allocate tens of gigabytes.
+const maxTextStates = 1 << 27
 
 // ReadText reads a graph in the AT&T text format of OpenFst's fstcompile:
 // one arc a line, "src dst ilabel olabel [energy]" ("src dst label [energy]"
@@ -45,8 +45,8 @@ func ReadText(r io.Reader, name string, opt *TextOptions) (*Graph, error) {
 	line := 0
 	started := false
 	ensure := func(s int64) {
-		for int64(b.NumStates()) <= s {
-			b.AddState()
+		if n := int64(b.NumStates()); n <= s {
+			b.AddStates(int(s + 1 - n))
 		}
 	}
 	for {

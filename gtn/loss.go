@@ -176,7 +176,7 @@ func (l LVQ2Loss) Eval(e Energies) (float64, Energies) {
 	if m == 0 {
 		m = 1
 	}
-	if e.Offending <= 0 {
+	if e.Offending <= 0 || math.IsInf(e.Offending, 1) {
 		return 0, Energies{}
 	}
 	v := (e.Correct - e.Offending) / e.Offending
