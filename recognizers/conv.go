@@ -214,20 +214,21 @@ func (c *Conv2D) Forward(tp *gtn.Tape, x *gtn.Var) (*gtn.Var, error) {
 	p := n * ohw
 	cols := tp.Tensor(k, p).Data
 	im2col(cols, x.Value.Data, n, cfg.In, h, w, cfg.KH, cfg.KW, cfg.Pad, oh, ow)
+	// One product for the whole batch, [Out, N·OH·OW], then a pass that
+	// reorders it to [N, Out, OH, OW], adding the bias and applying the
+	// activation.
+	out := tp.Tensor(cfg.Out, p).Data
+	gemm(false, false, cfg.Out, p, k, wd, k, cols, p, out, p)
 	y := tp.NewVar(needGrad(x, wv, bv), n, cfg.Out, oh, ow)
 	yd := y.Value.Data
 	bias := c.Bias.Value.Data
 	for i := range n {
-		yi := yd[i*cfg.Out*ohw : (i+1)*cfg.Out*ohw]
-		gemm(false, false, cfg.Out, ohw, k, wd, k, cols[i*ohw:], p, yi, ohw)
-		for o := range cfg.Out {
-			row := yi[o*ohw : (o+1)*ohw]
-			if b := bias[o]; b != 0 {
-				for t := range row {
-					row[t] += b
-				}
+		for o, b := range bias {
+			dst := yd[(i*cfg.Out+o)*ohw : (i*cfg.Out+o+1)*ohw]
+			for t, v := range out[o*p+i*ohw : o*p+(i+1)*ohw] {
+				dst[t] = v + b
 			}
-			cfg.Act.apply(row)
+			cfg.Act.apply(dst)
 		}
 	}
 	if y.Grad == nil {
@@ -251,9 +252,16 @@ func (c *Conv2D) Forward(tp *gtn.Tape, x *gtn.Var) (*gtn.Var, error) {
 			}
 		}
 		if wv.Grad != nil {
-			if cfg.Table == nil {
+			switch {
+			case cfg.Table == nil:
 				gemm(false, true, cfg.Out, k, p, g, p, cols, p, wv.Grad.Data, k)
-			} else {
+			case useKernels:
+				// The dense product at kernel speed beats skipping the
+				// unconnected kernels at gonum speed.
+				dw := tp.Tensor(cfg.Out, k).Data
+				gemm(false, true, cfg.Out, k, p, g, p, cols, p, dw, k)
+				c.addDenseGrad(wv.Grad.Data, dw)
+			default:
 				kk := cfg.KH * cfg.KW
 				for o, l := range c.inputs {
 					for j, i := range l {

@@ -95,11 +95,20 @@ func checkImages(layer string, x *gtn.Var, channels int) (n, h, w int, err error
 	return s[0], s[2], s[3], nil
 }
 
-// sum returns the sum of x.
+// sum returns the sum of x, with four running sums so that the additions
+// overlap.
 func sum(x []float32) float32 {
-	var s float32
-	for _, v := range x {
-		s += v
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		s0 += v[0]
+		s1 += v[1]
+		s2 += v[2]
+		s3 += v[3]
 	}
-	return s
+	for ; i < len(x); i++ {
+		s0 += x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }

@@ -17,7 +17,9 @@ func mustConv(t *testing.T, cfg ConvConfig, rng *rand.Rand) *Conv2D {
 	return c
 }
 
-func TestLayerGradients(t *testing.T) {
+func TestLayerGradients(t *testing.T) { bothPaths(t, testLayerGradients) }
+
+func testLayerGradients(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 3))
 	conv := func(cfg ConvConfig) Layer { return mustConv(t, cfg, rng) }
 	sub := func(cfg SubsampleConfig) Layer {
@@ -154,7 +156,9 @@ func TestDropout(t *testing.T) {
 	}
 }
 
-func TestScaledTanhAccuracy(t *testing.T) {
+func TestScaledTanhAccuracy(t *testing.T) { bothPaths(t, testScaledTanhAccuracy) }
+
+func testScaledTanhAccuracy(t *testing.T) {
 	x := make([]float32, 0, 40001)
 	for i := -20000; i <= 20000; i++ {
 		x = append(x, float32(i)*1e-3)
@@ -167,13 +171,17 @@ func TestScaledTanhAccuracy(t *testing.T) {
 		want := TanhA * math.Tanh(TanhS*float64(v))
 		worst = math.Max(worst, math.Abs(float64(y[i])-want))
 	}
+	t.Logf("largest error %.3g", worst)
 	if worst > 3e-7 {
 		t.Errorf("scaled tanh: largest error %g, want <= 3e-7", worst)
 	}
-	nan := []float32{float32(math.NaN())}
-	scaledTanh(nan, nan)
-	if !math.IsNaN(float64(nan[0])) {
-		t.Errorf("scaled tanh of NaN = %v, want NaN", nan[0])
+	for _, n := range []int{1, 9} { // the kernel's tail and main loop
+		nan := make([]float32, n)
+		nan[n-1] = float32(math.NaN())
+		scaledTanh(nan, nan)
+		if !math.IsNaN(float64(nan[n-1])) {
+			t.Errorf("scaled tanh of NaN = %v, want NaN", nan[n-1])
+		}
 	}
 	one := []float32{1, -1}
 	scaledTanh(one, one)
@@ -215,6 +223,10 @@ func naiveConv(c *Conv2D, x *gtn.Tensor) *gtn.Tensor {
 }
 
 func TestConvMatchesDirectConvolution(t *testing.T) {
+	bothPaths(t, testConvMatchesDirectConvolution)
+}
+
+func testConvMatchesDirectConvolution(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	tests := []struct {
 		name string
@@ -248,48 +260,96 @@ func TestConvMatchesDirectConvolution(t *testing.T) {
 	}
 }
 
+// bothPaths runs f with gemm on the assembly kernels (where the CPU has
+// them) and on gonum.
+func bothPaths(t *testing.T, f func(t *testing.T)) {
+	saved := useKernels
+	defer func() { useKernels = saved }()
+	for _, kernels := range []bool{true, false} {
+		if kernels && !haveKernels() {
+			t.Log("no AVX2/FMA kernels on this machine: gonum path only")
+			continue
+		}
+		useKernels = kernels
+		name := "gonum"
+		if kernels {
+			name = "kernels"
+		}
+		t.Run(name, f)
+	}
+}
+
 func TestGemm(t *testing.T) {
+	bothPaths(t, testGemm)
+}
+
+func testGemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(6, 6))
-	for _, tc := range []struct{ m, n, k int }{{1, 1, 1}, {3, 5, 7}, {70, 200, 30}, {130, 65, 2100}, {6, 400, 25}} {
+	shapes := []struct{ m, n, k int }{
+		{1, 1, 1}, {3, 5, 7}, {6, 16, 8}, {7, 17, 9}, {70, 200, 30}, {13, 33, 300},
+		{130, 65, 2100}, {6, 400, 25}, {2, 3, 4099},
+	}
+	for _, tc := range shapes {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
 				m, n, k := tc.m, tc.n, tc.k
-				a := randTensor(rng, 1, m*k).Data
-				b := randTensor(rng, 1, k*n).Data
-				c := randTensor(rng, 1, m*n).Data
-				want := make([]float64, m*n)
+				// Strides larger than the rows, to catch stride mix-ups.
+				lda, ldb, ldc := k+3, n+1, n+2
+				if tA {
+					lda = m + 3
+				}
+				if tB {
+					ldb = k + 1
+				}
+				ar, br := m, k
+				if tA {
+					ar = k
+				}
+				if tB {
+					br = n
+				}
+				a := randTensor(rng, 1, ar*lda).Data
+				b := randTensor(rng, 1, br*ldb).Data
+				c := randTensor(rng, 1, m*ldc).Data
+				want := make([]float64, len(c))
+				for i := range c {
+					want[i] = float64(c[i])
+				}
 				for i := range m {
 					for j := range n {
-						s := float64(c[i*n+j])
+						s := 0.0
 						for l := range k {
-							av, bv := a[i*k+l], b[l*n+j]
+							var av, bv float32
 							if tA {
-								av = a[l*m+i]
+								av = a[l*lda+i]
+							} else {
+								av = a[i*lda+l]
 							}
 							if tB {
-								bv = b[j*k+l]
+								bv = b[j*ldb+l]
+							} else {
+								bv = b[l*ldb+j]
 							}
 							s += float64(av) * float64(bv)
 						}
-						want[i*n+j] = s
+						want[i*ldc+j] += s
 					}
 				}
-				lda, ldb := k, n
-				if tA {
-					lda = m
-				}
-				if tB {
-					ldb = k
-				}
-				gemm(tA, tB, m, n, k, a, lda, b, ldb, c, n)
+				gemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
 				for i, v := range want {
-					if math.Abs(float64(c[i])-v) > 1e-4*math.Sqrt(float64(k))*(1+math.Abs(v)) {
+					if math.Abs(float64(c[i])-v) > 1e-5*math.Sqrt(float64(k))*(1+math.Abs(v)) {
 						t.Fatalf("gemm(tA=%v, tB=%v, %d×%d×%d): c[%d] = %v, want %v", tA, tB, m, n, k, i, c[i], v)
 					}
 				}
 			}
 		}
 	}
+	defer func() {
+		if recover() == nil {
+			t.Error("gemm with a short operand did not panic")
+		}
+	}()
+	gemm(false, false, 2, 2, 2, make([]float32, 3), 2, make([]float32, 4), 2, make([]float32, 4), 2)
 }
 
 func TestConvErrors(t *testing.T) {

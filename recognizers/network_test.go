@@ -247,7 +247,9 @@ func TestSaveLoad(t *testing.T) {
 // up to their output layer (checked on its own): the RBF energies are large
 // (~100), and their float32 rounding would swamp the small gradients of the
 // first layers. The layers' own checks cover the input gradients.
-func TestNetworkGradients(t *testing.T) {
+func TestNetworkGradients(t *testing.T) { bothPaths(t, testNetworkGradients) }
+
+func testNetworkGradients(t *testing.T) {
 	for _, arch := range []string{"lenet1", "lenet4", "lenet5", "lenet5-modern"} {
 		t.Run(arch, func(t *testing.T) {
 			net := newNet(t, arch, 10, 5).(*Sequential)

@@ -130,6 +130,18 @@ func (s *Subsample) Forward(tp *gtn.Tape, x *gtn.Var) (*gtn.Var, error) {
 					bv.Grad.Data[o] += sum(g)
 				}
 				in := (i*cfg.In + src) * h * w
+				var dx []float32
+				if x.Grad != nil {
+					dx = x.Grad.Data[in : in+h*w]
+				}
+				if k == 2 {
+					// One pass: the coefficient's gradient and the input's.
+					d := subsampleBackward2(dx, g, xd[in:in+h*w], coef[o], w, oh, ow)
+					if cv.Grad != nil {
+						cv.Grad.Data[o] += d
+					}
+					continue
+				}
 				if cv.Grad != nil {
 					windowSums(sums, xd[in:in+h*w], w, k, oh, ow)
 					var d float32
@@ -138,17 +150,46 @@ func (s *Subsample) Forward(tp *gtn.Tape, x *gtn.Var) (*gtn.Var, error) {
 					}
 					cv.Grad.Data[o] += d
 				}
-				if x.Grad != nil {
+				if dx != nil {
 					c := coef[o]
 					for t := range g {
 						g[t] *= c
 					}
-					spreadWindows(x.Grad.Data[in:in+h*w], g, w, k, oh, ow)
+					spreadWindows(dx, g, w, k, oh, ow)
 				}
 			}
 		}
 	})
 	return y, nil
+}
+
+// subsampleBackward2 is the backward pass of one 2×2 subsampling map: g is
+// the gradient of the pre-activation outputs, in the input map (w columns)
+// and c the coefficient. It adds c·g to the four inputs of each window in dx
+// (unless dx is nil) and returns the gradient of c, Σ g·(window sum).
+func subsampleBackward2(dx, g, in []float32, c float32, w, oh, ow int) float32 {
+	var dc float32
+	for oy := range oh {
+		r0 := in[2*oy*w : 2*oy*w+2*ow]
+		r1 := in[(2*oy+1)*w : (2*oy+1)*w+2*ow]
+		gr := g[oy*ow : (oy+1)*ow]
+		for ox, v := range gr {
+			dc += v * (r0[2*ox] + r0[2*ox+1] + r1[2*ox] + r1[2*ox+1])
+		}
+		if dx == nil {
+			continue
+		}
+		d0 := dx[2*oy*w : 2*oy*w+2*ow]
+		d1 := dx[(2*oy+1)*w : (2*oy+1)*w+2*ow]
+		for ox, v := range gr {
+			v *= c
+			d0[2*ox] += v
+			d0[2*ox+1] += v
+			d1[2*ox] += v
+			d1[2*ox+1] += v
+		}
+	}
+	return dc
 }
 
 // windowSums sets out[oy·ow+ox] to the sum of the k×k window of the map in
@@ -250,6 +291,10 @@ func (p MaxPool) Forward(tp *gtn.Tape, x *gtn.Var) (*gtn.Var, error) {
 	for m := range n * c {
 		in := x.Value.Data[m*h*w : (m+1)*h*w]
 		out := y.Value.Data[m*oh*ow : (m+1)*oh*ow]
+		if k == 2 {
+			maxPool2(out, in, w, oh, ow)
+			continue
+		}
 		for oy := range oh {
 			for ox := range ow {
 				out[oy*ow+ox] = in[argmaxWindow(in, w, k, oy, ox)]
@@ -262,6 +307,10 @@ func (p MaxPool) Forward(tp *gtn.Tape, x *gtn.Var) (*gtn.Var, error) {
 				in := x.Value.Data[m*h*w : (m+1)*h*w]
 				dx := x.Grad.Data[m*h*w : (m+1)*h*w]
 				g := y.Grad.Data[m*oh*ow : (m+1)*oh*ow]
+				if k == 2 {
+					maxPool2Backward(dx, g, in, y.Value.Data[m*oh*ow:(m+1)*oh*ow], w, oh, ow)
+					continue
+				}
 				for oy := range oh {
 					for ox := range ow {
 						dx[argmaxWindow(in, w, k, oy, ox)] += g[oy*ow+ox]
@@ -271,6 +320,44 @@ func (p MaxPool) Forward(tp *gtn.Tape, x *gtn.Var) (*gtn.Var, error) {
 		})
 	}
 	return y, nil
+}
+
+// maxPool2 sets out to the maxima of the 2×2 windows of the map in (w
+// columns).
+func maxPool2(out, in []float32, w, oh, ow int) {
+	for oy := range oh {
+		r0 := in[2*oy*w : 2*oy*w+2*ow]
+		r1 := in[(2*oy+1)*w : (2*oy+1)*w+2*ow]
+		o := out[oy*ow : (oy+1)*ow]
+		for ox := range o {
+			o[ox] = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
+		}
+	}
+}
+
+// maxPool2Backward adds the gradient g of each 2×2 window's maximum (out)
+// to the first element of the window that equals it (the one argmaxWindow
+// picks).
+func maxPool2Backward(dx, g, in, out []float32, w, oh, ow int) {
+	for oy := range oh {
+		r0 := in[2*oy*w : 2*oy*w+2*ow]
+		r1 := in[(2*oy+1)*w : (2*oy+1)*w+2*ow]
+		d0 := dx[2*oy*w : 2*oy*w+2*ow]
+		d1 := dx[(2*oy+1)*w : (2*oy+1)*w+2*ow]
+		o := out[oy*ow : (oy+1)*ow]
+		for ox, v := range g[oy*ow : (oy+1)*ow] {
+			switch m := o[ox]; m {
+			case r0[2*ox]:
+				d0[2*ox] += v
+			case r0[2*ox+1]:
+				d0[2*ox+1] += v
+			case r1[2*ox]:
+				d1[2*ox] += v
+			case r1[2*ox+1]:
+				d1[2*ox+1] += v
+			}
+		}
+	}
 }
 
 // argmaxWindow returns the index in the map in (w columns) of the first
