@@ -212,26 +212,46 @@ func (c *Conv2D) Forward(tp *gtn.Tape, x *gtn.Var) (*gtn.Var, error) {
 	}
 	ohw := oh * ow
 	p := n * ohw
-	cols := tp.Tensor(k, p).Data
-	im2col(cols, x.Value.Data, n, cfg.In, h, w, cfg.KH, cfg.KW, cfg.Pad, oh, ow)
-	// One product for the whole batch, [Out, N·OH·OW], then a pass that
-	// reorders it to [N, Out, OH, OW], adding the bias and applying the
-	// activation.
-	out := tp.Tensor(cfg.Out, p).Data
-	gemm(false, false, cfg.Out, p, k, wd, k, cols, p, out, p)
 	y := tp.NewVar(needGrad(x, wv, bv), n, cfg.Out, oh, ow)
+	train := y.Grad != nil
+	// The batch goes through in chunks of images whose im2col columns fit
+	// in the L2 cache: im2col, one product for the chunk, [Out, images·OH·OW],
+	// then a pass that reorders it to [N, Out, OH, OW], adding the bias and
+	// applying the activation. Training keeps the columns of the whole
+	// batch for the weight gradient; inference reuses one chunk's.
+	chunk := max(1, convChunk/(k*ohw))
+	var cols []float32
+	if train {
+		cols = tp.Tensor(k, p).Data
+	} else {
+		cols = tp.Tensor(k, min(chunk, n)*ohw).Data
+	}
+	out := tp.Tensor(cfg.Out, min(chunk, n)*ohw).Data
 	yd := y.Value.Data
 	bias := c.Bias.Value.Data
-	for i := range n {
-		for o, b := range bias {
-			dst := yd[(i*cfg.Out+o)*ohw : (i*cfg.Out+o+1)*ohw]
-			for t, v := range out[o*p+i*ohw : o*p+(i+1)*ohw] {
-				dst[t] = v + b
+	imgIn, imgOut := cfg.In*h*w, cfg.Out*ohw
+	for i0 := 0; i0 < n; i0 += chunk {
+		nb := min(chunk, n-i0)
+		pc := nb * ohw
+		cc, ld := cols, pc
+		if train {
+			cc, ld = cols[i0*ohw:], p
+		}
+		im2col(cc, ld, x.Value.Data[i0*imgIn:(i0+nb)*imgIn], nb, cfg.In, h, w, cfg.KH, cfg.KW, cfg.Pad, oh, ow)
+		clear(out[:cfg.Out*pc])
+		gemm(false, false, cfg.Out, pc, k, wd, k, cc, ld, out, pc)
+		for i := range nb {
+			yi := yd[(i0+i)*imgOut : (i0+i+1)*imgOut]
+			for o, b := range bias {
+				dst := yi[o*ohw : (o+1)*ohw]
+				for t, v := range out[o*pc+i*ohw : o*pc+(i+1)*ohw] {
+					dst[t] = v + b
+				}
+				cfg.Act.apply(dst)
 			}
-			cfg.Act.apply(dst)
 		}
 	}
-	if y.Grad == nil {
+	if !train {
 		return y, nil
 	}
 	tp.OnBackward(func() {
@@ -271,13 +291,23 @@ func (c *Conv2D) Forward(tp *gtn.Tape, x *gtn.Var) (*gtn.Var, error) {
 			}
 		}
 		if x.Grad != nil {
-			dcols := tp.Tensor(k, p).Data
-			gemm(true, false, k, p, cfg.Out, wd, k, g, p, dcols, p)
-			col2im(x.Grad.Data, dcols, n, cfg.In, h, w, cfg.KH, cfg.KW, cfg.Pad, oh, ow)
+			// The columns' gradient, chunk by chunk, folded back onto the
+			// input images.
+			dcols := tp.Tensor(k, min(chunk, n)*ohw).Data
+			for i0 := 0; i0 < n; i0 += chunk {
+				nb := min(chunk, n-i0)
+				pc := nb * ohw
+				clear(dcols[:k*pc])
+				gemm(true, false, k, pc, cfg.Out, wd, k, g[i0*ohw:], p, dcols, pc)
+				col2im(x.Grad.Data[i0*imgIn:(i0+nb)*imgIn], dcols, pc, nb, cfg.In, h, w, cfg.KH, cfg.KW, cfg.Pad, oh, ow)
+			}
 		}
 	})
 	return y, nil
 }
+
+// convChunk is the number of im2col values per chunk of images (1 MiB).
+const convChunk = 1 << 18
 
 // colRange returns the output columns ox whose input column ox+kx-pad lies
 // in [0, w).
@@ -285,32 +315,31 @@ func colRange(kx, pad, w, ow int) (int, int) {
 	return max(0, pad-kx), min(ow, w+pad-kx)
 }
 
-// im2col lays the receptive fields of a convolution out as the columns of
-// cols [C·KH·KW, N·OH·OW]: row (c, ky, kx), column (i, oy, ox) holds
-// x[i, c, oy+ky-pad, ox+kx-pad]. Entries that fall in the padding are left
-// untouched (zero in a fresh tape tensor).
-func im2col(cols, x []float32, n, ch, h, w, kh, kw, pad, oh, ow int) {
-	p := n * oh * ow
+// im2col lays the receptive fields of a convolution of the n images x out
+// as the columns of cols (row stride ld): row (c, ky, kx), column
+// (i, oy, ox) holds x[i, c, oy+ky-pad, ox+kx-pad], or 0 in the padding.
+func im2col(cols []float32, ld int, x []float32, n, ch, h, w, kh, kw, pad, oh, ow int) {
 	r := 0
 	for c := range ch {
 		for ky := range kh {
 			for kx := range kw {
-				row := cols[r*p : (r+1)*p]
+				row := cols[r*ld : r*ld+n*oh*ow]
 				r++
 				x0, x1 := colRange(kx, pad, w, ow)
-				if x0 >= x1 {
-					continue
-				}
 				shift := kx - pad
 				for i := range n {
 					src := x[(i*ch+c)*h*w : (i*ch+c+1)*h*w]
 					dst := row[i*oh*ow : (i+1)*oh*ow]
 					for oy := range oh {
+						d := dst[oy*ow : (oy+1)*ow]
 						iy := oy + ky - pad
-						if iy < 0 || iy >= h {
+						if iy < 0 || iy >= h || x0 >= x1 {
+							clear(d)
 							continue
 						}
-						copy(dst[oy*ow+x0:oy*ow+x1], src[iy*w+x0+shift:])
+						clear(d[:x0])
+						copy(d[x0:x1], src[iy*w+x0+shift:])
+						clear(d[x1:])
 					}
 				}
 			}
@@ -318,15 +347,14 @@ func im2col(cols, x []float32, n, ch, h, w, kh, kw, pad, oh, ow int) {
 	}
 }
 
-// col2im adds the columns of dcols back onto the image gradient dx: the
-// transpose of im2col.
-func col2im(dx, dcols []float32, n, ch, h, w, kh, kw, pad, oh, ow int) {
-	p := n * oh * ow
+// col2im adds the columns of dcols (row stride ld) back onto the gradient
+// dx of the n images: the transpose of im2col.
+func col2im(dx, dcols []float32, ld, n, ch, h, w, kh, kw, pad, oh, ow int) {
 	r := 0
 	for c := range ch {
 		for ky := range kh {
 			for kx := range kw {
-				row := dcols[r*p : (r+1)*p]
+				row := dcols[r*ld : r*ld+n*oh*ow]
 				r++
 				x0, x1 := colRange(kx, pad, w, ow)
 				if x0 >= x1 {

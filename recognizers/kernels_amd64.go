@@ -55,9 +55,10 @@ func scaledTanhKernel(y, x []float32) {
 // stays in the L1 cache while the kernel runs over the rows of A.
 const nnDepth = 256
 
-// gemmKernelNN is gemm for C += op(A)·B with kernNN6x16: blocks of 6 rows
-// by 16 columns, the leftover columns with plain loops. Leftover rows
-// repeat the last row of A and write to a scratch row.
+// gemmKernelNN is gemm for C += op(A)·B with kernNN6x16, in blocks of 6
+// rows by 16 columns. Leftover rows repeat the last row of A and write to
+// a scratch row; leftover columns (n mod 16) go through a zero-padded copy
+// of their panel of B and a scratch block of C.
 func gemmKernelNN(tA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	var ap, cp [6]unsafe.Pointer
 	var sink [16]float32
@@ -65,30 +66,55 @@ func gemmKernelNN(tA bool, m, n, k int, a []float32, lda int, b []float32, ldb i
 	if tA {
 		sa = uintptr(4 * lda)
 	}
+	rows := func(i, l int, cfor func(r, row int) unsafe.Pointer) {
+		for r := range 6 {
+			row := min(i+r, m-1)
+			if tA {
+				ap[r] = unsafe.Pointer(&a[l*lda+row])
+			} else {
+				ap[r] = unsafe.Pointer(&a[row*lda+l])
+			}
+			if i+r < m {
+				cp[r] = cfor(r, row)
+			} else {
+				cp[r] = unsafe.Pointer(&sink)
+			}
+		}
+	}
 	n16 := n &^ 15
 	for j := 0; j < n16; j += 16 {
 		for l := 0; l < k; l += nnDepth {
 			kl := min(nnDepth, k-l)
 			for i := 0; i < m; i += 6 {
-				for r := range 6 {
-					row := min(i+r, m-1)
-					if tA {
-						ap[r] = unsafe.Pointer(&a[l*lda+row])
-					} else {
-						ap[r] = unsafe.Pointer(&a[row*lda+l])
-					}
-					if i+r < m {
-						cp[r] = unsafe.Pointer(&c[row*ldc+j])
-					} else {
-						cp[r] = unsafe.Pointer(&sink)
-					}
-				}
+				rows(i, l, func(_, row int) unsafe.Pointer { return unsafe.Pointer(&c[row*ldc+j]) })
 				kernNN6x16(kl, &ap, sa, unsafe.Pointer(&b[l*ldb+j]), uintptr(4*ldb), &cp)
 			}
 		}
 	}
-	if n16 < n {
-		gemmColumns(tA, m, n, k, n16, a, lda, b, ldb, c, ldc)
+	if n16 == n {
+		return
+	}
+	rem := n - n16
+	var panel [nnDepth * 16]float32
+	var block [6 * 16]float32
+	for i := 0; i < m; i += 6 {
+		clear(block[:])
+		for l := 0; l < k; l += nnDepth {
+			kl := min(nnDepth, k-l)
+			if i == 0 || k > nnDepth {
+				for t := range kl {
+					copy(panel[16*t:16*t+rem], b[(l+t)*ldb+n16:(l+t)*ldb+n])
+				}
+			}
+			rows(i, l, func(r, _ int) unsafe.Pointer { return unsafe.Pointer(&block[16*r]) })
+			kernNN6x16(kl, &ap, sa, unsafe.Pointer(&panel), 64, &cp)
+		}
+		for r := range min(6, m-i) {
+			ci := c[(i+r)*ldc+n16 : (i+r)*ldc+n]
+			for t := range ci {
+				ci[t] += block[16*r+t]
+			}
+		}
 	}
 }
 
@@ -124,5 +150,21 @@ func gemmKernelNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []f
 	}
 	if k8 < k {
 		gemmDepthTail(m, n, k, k8, a, lda, b, ldb, c, ldc)
+	}
+}
+
+// gemmDepthTail computes C += A[:, k0:k]·B[:, k0:k]ᵀ with plain loops (the
+// part of the inner dimension the 8-wide dot kernel leaves over).
+func gemmDepthTail(m, n, k, k0 int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	for i := range m {
+		ai := a[i*lda+k0 : i*lda+k]
+		for j := range n {
+			bj := b[j*ldb+k0 : j*ldb+k]
+			var s float32
+			for l, v := range ai {
+				s += v * bj[l]
+			}
+			c[i*ldc+j] += s
+		}
 	}
 }
