@@ -97,9 +97,11 @@ type ConvConfig struct {
 // holds only the kernels of connected pairs, [connections, KH, KW], ordered
 // by output map and then input map, so that the parameter count is exact
 // (LeNet-5's C3 has 1,500 weights and 16 biases). The computation runs
-// through a dense weight matrix whose unconnected entries are zero; the
-// matrix products skip those entries, and the weight gradient is computed
-// for connected kernels only.
+// through a dense weight matrix whose unconnected kernels are zero, rebuilt
+// from the parameter at each forward pass; only the connected kernels
+// receive gradients. (With gonum's products, which skip zero weights, the
+// unconnected kernels cost nothing; the assembly kernels compute them, at
+// several times gonum's speed.)
 type Conv2D struct {
 	cfg    ConvConfig
 	inputs [][]int // input maps of each output map

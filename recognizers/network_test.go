@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gotn/gotn/gtn"
@@ -308,5 +309,55 @@ func TestLeNetInput(t *testing.T) {
 	}
 	if _, err := LeNetInput([][]byte{img}, 28, 28, 20); err == nil {
 		t.Error("LeNetInput accepted an image larger than the field")
+	}
+}
+
+// TestConcurrentUse runs forward and backward passes of one network on
+// several goroutines, each with its own tape and gradients (as the
+// trainer's workers do), and checks that each gets the gradients of a pass
+// run alone. Run with -race to check that passes only read the network.
+func TestConcurrentUse(t *testing.T) {
+	for _, arch := range []string{"lenet5", "lenet5-modern"} {
+		net := newNet(t, arch, 10, 4)
+		loss, err := gtn.ParseLoss("nll", gtn.LossOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, labels := benchBatch(6, 32, 10)
+		run := func() (*gtn.Grads, error) {
+			grads := gtn.NewGrads(net.Params())
+			tp := gtn.NewTape(grads)
+			e, err := net.(SeededNetwork).ForwardSeed(tp, tp.Const(x), 3)
+			if err != nil {
+				return nil, err
+			}
+			l, err := tp.ClassLoss(e, labels, loss)
+			if err != nil {
+				return nil, err
+			}
+			return grads, tp.Backward(l)
+		}
+		want, err := run()
+		if err != nil {
+			t.Fatal(err)
+		}
+		const workers = 4
+		got := make([]*gtn.Grads, workers)
+		errs := make([]error, workers)
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() { got[w], errs[w] = run() })
+		}
+		wg.Wait()
+		for w := range workers {
+			if errs[w] != nil {
+				t.Fatal(errs[w])
+			}
+			for i := range net.Params() {
+				if !bytes.Equal(f32bytes(got[w].At(i).Data), f32bytes(want.At(i).Data)) {
+					t.Fatalf("%s: worker %d's gradient of %s differs from a lone pass's", arch, w, net.Params()[i].Name)
+				}
+			}
+		}
 	}
 }
