@@ -3,14 +3,20 @@ package pipelines
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/gotn/gotn/graphs"
 	"github.com/gotn/gotn/gtn"
 )
 
 // Pipeline is a checked, assembled pipeline, ready to run.
 type Pipeline struct {
-	Spec  *Spec
+	Spec *Spec
+	// Symbols is the output symbol table named by the file, or nil.
+	Symbols *graphs.SymbolTable
+
 	steps []*step // in an order where every step comes after its inputs
 	out   int     // index of the output step
 	types map[string]Type
@@ -142,6 +148,20 @@ func Assemble(sp *Spec, reg *Registry) (*Pipeline, error) {
 		errs = append(errs, &Error{sp.outputPos, "output must name a node"})
 	} else {
 		errs = append(errs, &Error{sp.outputPos, fmt.Sprintf("output %q: no such node%s", sp.Output, suggest(sp.Output, known))})
+	}
+	if sp.Symbols != "" {
+		path := sp.Symbols
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(sp.Dir, path)
+		}
+		f, err := os.Open(path)
+		if err == nil {
+			p.Symbols, err = graphs.ReadSymbols(f, path)
+			f.Close()
+		}
+		if err != nil {
+			errs = append(errs, &Error{sp.symbolsPos, "symbols: " + err.Error()})
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errs
