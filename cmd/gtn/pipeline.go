@@ -109,9 +109,9 @@ func runOnce(p *pipelines.Pipeline, args []string, rec map[string]any) error {
 	vals := make([]any, len(args))
 	for j, in := range p.Spec.Inputs {
 		switch in.Type {
-		case pipelines.Tokens:
+		case pipelines.TokensType:
 			vals[j] = strings.Fields(args[j])
-		case pipelines.Graph:
+		case pipelines.GraphType:
 			f, err := os.Open(args[j])
 			if err != nil {
 				return err
