@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/gotn/gotn/datasets"
@@ -14,7 +15,7 @@ import (
 const JunkSymbol = "#"
 
 func stringDataSources() []*DataSource {
-	return []*DataSource{digitStringsSource(), digitPiecesSource()}
+	return []*DataSource{digitStringsSource(), digitPiecesSource(), digitWindowsSource()}
 }
 
 // digitStringParams are the parameters of the generated digit strings.
@@ -214,4 +215,104 @@ func pieceHash(i, augment uint64) uint64 {
 	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
 	z = (z ^ z>>27) * 0x94d049bb133111eb
 	return z ^ z>>31
+}
+
+func digitWindowsSource() *DataSource {
+	return &DataSource{
+		Name: "digit-windows",
+		Doc:  "frame-wide windows of generated digit strings normalised as the sdnn node does (its default settings, or those given), with the neighbours' ink: centred on a digit (within ±stride/2 pixels, the digit as target) or far from every digit's centre (the junk symbol # as target); one image input, one target symbol",
+		Params: append(digitStringParams(),
+			ParamSpec{Name: "junk", Kind: Float, Default: 0.5, Doc: "fraction of junk examples"},
+			ParamSpec{Name: "frame", Kind: Int, Default: 32, Doc: "the recognizer's input side"},
+			ParamSpec{Name: "body", Kind: Int, Default: 24, Doc: "as sdnn's body"},
+			ParamSpec{Name: "stride", Kind: Int, Default: 4, Doc: "the SDNN's stride: windows within stride/2 of a digit's centre are that digit"},
+		),
+		New: func(a *Args) (Dataset, error) {
+			ds, err := openDigitStrings(a)
+			if err != nil {
+				return nil, err
+			}
+			f, body := a.Int("frame"), a.Int("body")
+			if f < 8 || body < 4 || body > f {
+				return nil, a.Errorf("body", "frame %d and body %d: want 8 <= frame, 4 <= body <= frame", f, body)
+			}
+			junk := a.Float("junk")
+			if junk < 0 || junk > 1 {
+				return nil, a.Errorf("junk", "junk must be in [0, 1], got %g", junk)
+			}
+			return &digitWindowsData{strings: digitStringsData{ds: ds, fresh: a.Bool("fresh")},
+				norm:  transformers.NormalizeConfig{Height: f, Body: body, Pad: f / 2, Threshold: 0.3, MinSpeck: 4},
+				junk:  junk,
+				reach: max(1, a.Int("stride")/2)}, nil
+		},
+	}
+}
+
+type digitWindowsData struct {
+	strings digitStringsData
+	norm    transformers.NormalizeConfig
+	junk    float64
+	reach   int
+}
+
+func (d *digitWindowsData) Len() int       { return d.strings.Len() }
+func (d *digitWindowsData) Inputs() []Type { return []Type{ImageType} }
+
+// Example returns a window of string i: centred near a digit, or with
+// probability junk at a column at least max(5, 0.4·width) pixels from
+// every digit's centre.
+func (d *digitWindowsData) Example(i int, augment uint64) (Example, error) {
+	s, err := d.strings.string(i, augment)
+	if err != nil {
+		return Example{}, err
+	}
+	norm, tf, err := transformers.Normalize(transformers.Bitmap{Width: s.Width, Height: s.Height, Ink: s.Ink}, d.norm)
+	if err != nil {
+		return Example{}, err
+	}
+	// Digit centres and widths in the normalised image.
+	centre := make([]float64, len(s.Labels))
+	width := make([]float64, len(s.Labels))
+	for k, b := range s.Boxes {
+		centre[k] = (float64(b.X0+b.X1)/2-tf.SrcX)*tf.Scale + float64(tf.PadX)
+		width[k] = float64(b.X1-b.X0) * tf.Scale
+	}
+	h := pieceHash(uint64(i), augment^0x77696e64)
+	u := float64(h>>11) * 0x1p-53
+	h = pieceHash(h, 1)
+	target, x := "", 0
+	if u < d.junk {
+		// Columns far from every centre.
+		var far []int
+		for c := tf.PadX - d.norm.Height/4; c < norm.Width-tf.PadX+d.norm.Height/4; c++ {
+			ok := true
+			for k := range centre {
+				if math.Abs(float64(c)+0.5-centre[k]) < math.Max(5, 0.4*width[k]) {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				far = append(far, c)
+			}
+		}
+		if len(far) > 0 {
+			target, x = JunkSymbol, far[h%uint64(len(far))]
+		}
+	}
+	if target == "" {
+		k := int(h % uint64(len(centre)))
+		off := int(pieceHash(h, 2)%uint64(2*d.reach+1)) - d.reach
+		target, x = strconv.Itoa(s.Labels[k]), int(math.Floor(centre[k]))+off
+	}
+	f := d.norm.Height
+	im := &Image{Width: f, Height: f, Ink: make([]float32, f*f), File: fmt.Sprintf("digit-string#%d@%d", i, x)}
+	for y := range f {
+		for c := range f {
+			if sx := x - f/2 + c; sx >= 0 && sx < norm.Width {
+				im.Ink[y*f+c] = norm.Ink[y*norm.Width+sx]
+			}
+		}
+	}
+	return Example{Inputs: []any{im}, Target: []string{target}}, nil
 }

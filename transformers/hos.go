@@ -30,7 +30,9 @@ type HOSConfig struct {
 	// MinPiece is the smallest number of ink pixels of a piece; smaller
 	// components are noise, and cuts that leave less are not made.
 	MinPiece int
-	// MaxLinks is the largest number of rows in which a cut may cross ink.
+	// MaxLinks is the largest number of 8-connections between ink pixels
+	// a cut may sever (a stroke t pixels thick crossing a cut has about
+	// 3t-2).
 	MaxLinks int
 	// MaxPieces bounds the number of pieces of a string (the smallest
 	// components beyond it are dropped as noise).
@@ -44,7 +46,7 @@ func DefaultHOS() HOSConfig {
 	return HOSConfig{
 		Frame: 32, Body: 24, Threshold: 0.3,
 		MaxSpan: 3, MaxWidth: 1.5, CutWidth: 0.45,
-		MinPiece: 4, MaxLinks: 12, MaxPieces: 64,
+		MinPiece: 4, MaxLinks: 40, MaxPieces: 64,
 	}
 }
 
@@ -157,7 +159,8 @@ func (m *mask) at(x, y int) bool {
 type cut struct {
 	y0    int
 	b     []int32
-	links int // rows in which the cut crosses ink
+	links int     // ink connections the cut severs
+	cost  float64 // see strokeCost
 }
 
 func (c *cut) boundary(y int) int {
@@ -323,6 +326,7 @@ func (h *HOS) cuts(labels []int32, ci int32, c comp, w int) []*cut {
 	cfg := h.cfg
 	cw := c.x1 - c.x0
 	in := newMask(labels, ci, c, w)
+	lc := newLinkCosts(in)
 	// links[k]: 8-connections between columns c.x0+k-1 and c.x0+k.
 	links := make([]int, cw+1)
 	top := make([]int, cw)
@@ -351,7 +355,8 @@ func (h *HOS) cuts(labels []int32, ci int32, c comp, w int) []*cut {
 		if k < margin || k > cw-margin {
 			return
 		}
-		if ct := h.pathCut(in, c, c.x0+k, y, band); ct.links <= cfg.MaxLinks {
+		if ct := h.pathCut(lc, c.x0+k, y-c.y0, band); ct.links <= cfg.MaxLinks {
+			ct.y0 = c.y0
 			cand = append(cand, ct)
 		}
 	}
@@ -390,7 +395,15 @@ func (h *HOS) cuts(labels []int32, ci int32, c comp, w int) []*cut {
 			try(k, bot[k], 6)
 		}
 	}
-	slices.SortStableFunc(cand, func(a, b *cut) int { return a.links - b.links })
+	slices.SortStableFunc(cand, func(a, b *cut) int {
+		switch {
+		case a.cost < b.cost:
+			return -1
+		case a.cost > b.cost:
+			return 1
+		}
+		return 0
+	})
 	var chosen []*cut
 	maxCuts := max(1, int(math.Round(float64(cw)/(0.4*float64(cfg.Body)))))
 	for _, ct := range cand {
@@ -417,86 +430,166 @@ func (h *HOS) cuts(labels []int32, ci int32, c comp, w int) []*cut {
 	return chosen
 }
 
-// pathCut returns the cut through component c that crosses the fewest
-// ink pixels, drifting at most one column per row and at most band
-// columns from column x (small penalties prefer straight cuts near x).
-// With y >= 0 the cut must pass through pixel (x, y), a valley of a
-// contour; otherwise it may start and end anywhere in the band.
-func (h *HOS) pathCut(in *mask, c comp, x, y, band int) *cut {
-	lo, hi := max(c.x0+1, x-band), min(c.x1-1, x+band)
+// linkCosts are the ink connections a cut through a component severs: a
+// cut is a boundary b(y) per row (pixels x < b(y) on its left), and it
+// severs the 8-connections between ink pixels on either side of it.
+type linkCosts struct {
+	b0, nb int     // boundaries b0 .. b0+nb-1
+	rows   int     // the component's rows
+	h      []uint8 // [row][b]: the horizontal link (b-1, y)-(b, y)
+	t      []uint8 // [row][b][d+1]: links between row y-1 (boundary b+d) and row y (boundary b)
+}
+
+func newLinkCosts(in *mask) *linkCosts {
+	lc := &linkCosts{b0: in.x0, nb: in.w + 1, rows: in.h}
+	lc.h = make([]uint8, lc.rows*lc.nb)
+	lc.t = make([]uint8, lc.rows*lc.nb*3)
+	for r := range lc.rows {
+		y := in.y0 + r
+		for i := range lc.nb {
+			b := lc.b0 + i
+			if in.at(b-1, y) && in.at(b, y) {
+				lc.h[r*lc.nb+i] = 1
+			}
+			if r == 0 {
+				continue
+			}
+			for d := -1; d <= 1; d++ {
+				bp := b + d // boundary in row y-1
+				n := uint8(0)
+				for x1 := min(b, bp) - 2; x1 <= max(b, bp)+1; x1++ {
+					if !in.at(x1, y-1) {
+						continue
+					}
+					for x2 := x1 - 1; x2 <= x1+1; x2++ {
+						if in.at(x2, y) && (x1 < bp) != (x2 < b) {
+							n++
+						}
+					}
+				}
+				lc.t[(r*lc.nb+i)*3+d+1] = n
+			}
+		}
+	}
+	return lc
+}
+
+// The cost of a cut: each stroke it crosses (a run of consecutive rows in
+// which it severs ink connections) costs strokeCost, and each row in which
+// it severs connections one more, so that a cut through the single
+// contact of two touching characters, however long, is cheaper than one
+// through the two arcs of a loop.
+const strokeCost = 10
+
+// pathCut returns the cheapest cut through the component (see
+// strokeCost), its boundary drifting at most one column per row and at
+// most band columns from x (small penalties prefer straight cuts near x).
+// With y >= 0 the cut's boundary must be x in row y (a valley of a
+// contour); otherwise it may start and end anywhere in the band.
+func (h *HOS) pathCut(lc *linkCosts, x, y, band int) *cut {
+	lo, hi := max(lc.b0+1, x-band), min(lc.b0+lc.nb-2, x+band)
 	n := hi - lo + 1
-	rows := c.y1 - c.y0
-	ct := &cut{y0: c.y0, b: make([]int32, rows)}
+	rows := lc.rows
+	ct := &cut{b: make([]int32, rows)}
 	if n < 1 {
 		for r := range ct.b {
 			ct.b[r] = int32(x)
 		}
 		return ct
 	}
-	// down[r*n+i]: least cost of a path from the top row to (lo+i, y0+r);
-	// up: from the bottom row. dirs record the predecessor's offset.
-	down := make([]float64, rows*n)
-	up := make([]float64, rows*n)
-	ddir := make([]int8, rows*n)
-	udir := make([]int8, rows*n)
-	px := make([]float64, rows*n)
-	for r := range rows {
-		for i := range n {
-			v := 0.02 * float64(abs(lo+i-x))
-			if in.at(lo+i, c.y0+r) {
-				v++
-			}
-			px[r*n+i] = v
+	// severs reports whether boundary i in row r, after boundary i+d in
+	// the row before, severs a connection.
+	severs := func(r, i, d int) bool {
+		k := r*lc.nb + lo + i - lc.b0
+		return lc.h[k] > 0 || (r > 0 && lc.t[k*3+d+1] > 0)
+	}
+	// cost[(r*n+i)*2+s]: the cheapest cut of rows 0..r ending at boundary
+	// i, s = 1 if it severs in row r. from: the predecessor (d, s').
+	// Anchored cuts allow only boundary x in row y.
+	anchored := y >= 0 && y < rows && x >= lo && x <= hi
+	allowed := func(r, i int) bool { return !anchored || r != y || i == x-lo }
+	inf := math.Inf(1)
+	cost := make([]float64, rows*n*2)
+	from := make([]int8, rows*n*2)
+	for i := range n {
+		cost[i*2], cost[i*2+1] = inf, inf
+		switch {
+		case !allowed(0, i):
+		case severs(0, i, 0):
+			cost[i*2+1] = strokeCost + 1 + 0.02*float64(abs(lo+i-x))
+		default:
+			cost[i*2] = 0.02 * float64(abs(lo+i-x))
 		}
 	}
-	pixel := func(r, i int) float64 { return px[r*n+i] }
-	sweep := func(cost []float64, dir []int8, first, last, step int) {
+	for r := 1; r < rows; r++ {
 		for i := range n {
-			cost[first*n+i] = pixel(first, i)
-		}
-		for r := first + step; r != last+step; r += step {
-			prev := cost[(r-step)*n : (r-step+1)*n]
-			for i := range n {
-				best, arg := prev[i], int8(0)
-				if i > 0 && prev[i-1]+0.1 < best {
-					best, arg = prev[i-1]+0.1, -1
+			c0, c1 := inf, inf
+			var f0, f1 int8
+			for d := -1; d <= 1 && allowed(r, i); d++ {
+				j := i + d
+				if j < 0 || j >= n {
+					continue
 				}
-				if i+1 < n && prev[i+1]+0.1 < best {
-					best, arg = prev[i+1]+0.1, 1
+				pen := 0.1*float64(abs(d)) + 0.02*float64(abs(lo+i-x))
+				sv := severs(r, i, d)
+				for sp := range 2 {
+					prev := cost[((r-1)*n+j)*2+sp]
+					if math.IsInf(prev, 1) {
+						continue
+					}
+					code := int8((d+1)*2 + sp)
+					if sv {
+						v := prev + pen + 1
+						if sp == 0 {
+							v += strokeCost
+						}
+						if v < c1 {
+							c1, f1 = v, code
+						}
+					} else if v := prev + pen; v < c0 {
+						c0, f0 = v, code
+					}
 				}
-				cost[r*n+i] = best + pixel(r, i)
-				dir[r*n+i] = arg
+			}
+			k := (r*n + i) * 2
+			cost[k], cost[k+1], from[k], from[k+1] = c0, c1, f0, f1
+		}
+	}
+	return h.finishCut(lc, lo, n, rows, cost, from)
+}
+
+// finishCut backtracks the cheapest complete cut and counts the
+// connections it severs.
+func (h *HOS) finishCut(lc *linkCosts, lo, n, rows int, cost []float64, from []int8) *cut {
+	ct := &cut{b: make([]int32, rows)}
+	best, bi, bs := math.Inf(1), 0, 0
+	for i := range n {
+		for sp := range 2 {
+			if v := cost[((rows-1)*n+i)*2+sp]; v < best {
+				best, bi, bs = v, i, sp
 			}
 		}
 	}
-	sweep(down, ddir, 0, rows-1, 1)
-	sweep(up, udir, rows-1, 0, -1)
-	// The meeting point: (x, y) when anchored, else the best bottom cell.
-	mr, mi := rows-1, 0
-	if y >= c.y0 && y < c.y1 && x >= lo && x <= hi {
-		mr, mi = y-c.y0, x-lo
-	} else {
-		for i := range n {
-			if down[mr*n+i] < down[mr*n+mi] {
-				mi = i
-			}
+	if math.IsInf(best, 1) {
+		ct.links = math.MaxInt32
+		return ct
+	}
+	i, sp := bi, bs
+	for r := rows - 1; r >= 0; r-- {
+		ct.b[r] = int32(lo + i)
+		if r > 0 {
+			code := from[(r*n+i)*2+sp]
+			d, p := int(code)/2-1, int(code)%2
+			i, sp = i+d, p
 		}
-	}
-	i := mi
-	for r := mr; r >= 0; r-- {
-		ct.b[r] = int32(lo + i)
-		i += int(ddir[r*n+i])
-	}
-	i = mi
-	for r := mr; r < rows; r++ {
-		ct.b[r] = int32(lo + i)
-		i += int(udir[r*n+i])
 	}
 	for r, b := range ct.b {
-		if in.at(int(b), c.y0+r) {
-			ct.links++
+		ct.links += int(lc.h[r*lc.nb+int(b)-lc.b0])
+		if r > 0 {
+			ct.links += int(lc.t[(r*lc.nb+int(b)-lc.b0)*3+int(ct.b[r-1]-b)+1])
 		}
 	}
+	ct.cost = best
 	return ct
 }
 
