@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gotn/gotn/datasets"
+	"github.com/gotn/gotn/gtn"
 	"github.com/gotn/gotn/recognizers"
 	"github.com/gotn/gotn/transformers"
 )
@@ -15,7 +16,7 @@ import (
 const JunkSymbol = "#"
 
 func stringDataSources() []*DataSource {
-	return []*DataSource{digitStringsSource(), digitPiecesSource(), digitWindowsSource()}
+	return []*DataSource{digitStringsSource(), digitPiecesSource(), digitWindowsSource(), stringImagesSource(), orandSource(), orandPiecesSource()}
 }
 
 // digitStringParams are the parameters of the generated digit strings.
@@ -313,6 +314,219 @@ func (d *digitWindowsData) Example(i int, augment uint64) (Example, error) {
 				im.Ink[y*f+c] = norm.Ink[y*norm.Width+sx]
 			}
 		}
+	}
+	return Example{Inputs: []any{im}, Target: []string{target}}, nil
+}
+
+// stringImagesData serves labelled string images (datasets.StringImages).
+type stringImagesData struct {
+	images []*datasets.StringImage
+}
+
+func (d *stringImagesData) Len() int       { return len(d.images) }
+func (d *stringImagesData) Inputs() []Type { return []Type{ImageType} }
+
+func (d *stringImagesData) Example(i int, _ uint64) (Example, error) {
+	if i < 0 || i >= len(d.images) {
+		return Example{}, fmt.Errorf("string images: example %d out of range [0,%d)", i, len(d.images))
+	}
+	im := d.images[i]
+	target := make([]string, 0, len(im.Label))
+	for _, r := range im.Label {
+		target = append(target, string(r))
+	}
+	return Example{Inputs: []any{&Image{Width: im.Width, Height: im.Height, Ink: im.Ink, File: im.File}}, Target: target}, nil
+}
+
+// openStringImages loads a directory of labelled string images and keeps
+// the split asked for.
+func openStringImages(a *Args, dir string) ([]*datasets.StringImage, error) {
+	s, err := datasets.LoadStringImages(dir)
+	if err != nil {
+		return nil, a.Errorf("dir", "%v", err)
+	}
+	images := s.Images
+	switch a.String("split") {
+	case "train":
+		images = s.Split(false)
+	case "test":
+		images = s.Split(true)
+	}
+	if n := a.Int("limit"); n > 0 && n < len(images) {
+		images = images[:n]
+	}
+	if len(images) == 0 {
+		return nil, a.Errorf("split", "no images in split %s of %s", a.String("split"), dir)
+	}
+	return images, nil
+}
+
+var splitParams = []ParamSpec{
+	{Name: "split", Kind: String, Default: "all", Choices: []string{"train", "test", "all"}, Doc: "test is the held-out fifth (the FNV-1a hash of the file name is 0 modulo 5), train the other four fifths"},
+	{Name: "limit", Kind: Int, Default: 0, Doc: "use only the first N images (0: all)"},
+}
+
+func stringImagesSource() *DataSource {
+	return &DataSource{
+		Name:   "string-images",
+		Doc:    "a directory of string images (PNG or JPEG) with labels.tsv (a header, then file<TAB>label lines), as datasets.WriteDigitStrings writes; one image input, the label's characters as target",
+		Params: append([]ParamSpec{{Name: "dir", Kind: File, Required: true, Doc: "the directory"}}, splitParams...),
+		New: func(a *Args) (Dataset, error) {
+			images, err := openStringImages(a, a.Path("dir"))
+			if err != nil {
+				return nil, err
+			}
+			return &stringImagesData{images}, nil
+		},
+	}
+}
+
+func orandSource() *DataSource {
+	return &DataSource{
+		Name:   "orand-car-a",
+		Doc:    "ORAND-CAR-A, 1,080 courtesy amounts of real bank checks with their digit strings (dir, default $GTN_DATA/orand-car-a); one image input, the digits as target",
+		Params: append([]ParamSpec{{Name: "dir", Kind: File, Doc: "the directory (default: $GTN_DATA/orand-car-a)"}}, splitParams...),
+		New: func(a *Args) (Dataset, error) {
+			dir, err := datasets.ORANDDir(a.Path("dir"))
+			if err != nil {
+				return nil, a.Errorf("dir", "%v", err)
+			}
+			images, err := openStringImages(a, dir)
+			if err != nil {
+				return nil, err
+			}
+			return &stringImagesData{images}, nil
+		},
+	}
+}
+
+func orandPiecesSource() *DataSource {
+	return &DataSource{
+		Name: "orand-pieces",
+		Doc:  "segments of the ORAND-CAR-A images that have digit boxes, cut by the heuristic over-segmenter (on cleaned images) and labelled from the boxes: a digit, or the junk symbol # (pieces of digits, pairs, punctuation, rules); one image input, one target symbol. The boxes serve only this pre-training",
+		Params: append([]ParamSpec{
+			{Name: "dir", Kind: File, Doc: "the directory (default: $GTN_DATA/orand-car-a)"},
+			{Name: "junk", Kind: Float, Default: 0.5, Doc: "fraction of junk examples"},
+			{Name: "frame", Kind: Int, Default: 32, Doc: "as hos-segment's frame"},
+			{Name: "body", Kind: Int, Default: 24, Doc: "as hos-segment's body"},
+			{Name: "max_span", Kind: Int, Default: 3, Doc: "as hos-segment's max_span"},
+		}, splitParams...),
+		New: func(a *Args) (Dataset, error) {
+			dir, err := datasets.ORANDDir(a.Path("dir"))
+			if err != nil {
+				return nil, a.Errorf("dir", "%v", err)
+			}
+			images, err := openStringImages(a, dir)
+			if err != nil {
+				return nil, err
+			}
+			cfg := transformers.DefaultHOS()
+			cfg.Frame, cfg.Body, cfg.MaxSpan = a.Int("frame"), a.Int("body"), a.Int("max_span")
+			hos, err := transformers.NewHOS(cfg)
+			if err != nil {
+				return nil, a.Errorf("", "%v", err)
+			}
+			d := &orandPiecesData{junk: a.Float("junk"), frame: cfg.Frame}
+			// Segment every annotated image once: the examples are
+			// (image, segment) pairs.
+			for _, im := range images {
+				if len(im.Boxes) == 0 || len(im.Boxes) != len(im.Label) {
+					continue
+				}
+				b := bitmapOf(&Image{Width: im.Width, Height: im.Height, Ink: im.Ink}, true)
+				seg, err := hos.Segment(b)
+				if err != nil {
+					return nil, err
+				}
+				truth := seg.Truth(boxOwners(b, im.Boxes), im.Width, im.Height, len(im.Boxes))
+				for k, t := range truth {
+					switch {
+					case t >= 0:
+						d.chars = append(d.chars, orandPiece{seg.Images, k, im.Chars[t]})
+					case t == transformers.TruthJunk:
+						d.junks = append(d.junks, orandPiece{seg.Images, k, '#'})
+					}
+				}
+			}
+			if len(d.chars) == 0 {
+				return nil, a.Errorf("dir", "no annotated images in %s", dir)
+			}
+			return d, nil
+		},
+	}
+}
+
+// boxOwners gives each inked pixel (ink above 0.2) the index of the box
+// that holds it (the box whose centre is nearest when several do), or -1.
+func boxOwners(b transformers.Bitmap, boxes []datasets.Box) []int8 {
+	owner := make([]int8, b.Width*b.Height)
+	for p := range owner {
+		owner[p] = -1
+		if b.Ink[p] <= 0.2 {
+			continue
+		}
+		x, y := p%b.Width, p/b.Width
+		best := math.Inf(1)
+		for k, bx := range boxes {
+			if x < bx.X0 || x >= bx.X1 || y < bx.Y0 || y >= bx.Y1 {
+				continue
+			}
+			if d := math.Abs(float64(2*x+1-bx.X0-bx.X1)) / 2; d < best {
+				best, owner[p] = d, int8(k)
+			}
+		}
+	}
+	return owner
+}
+
+type orandPiece struct {
+	images *gtn.Tensor
+	k      int
+	char   byte
+}
+
+type orandPiecesData struct {
+	chars, junks []orandPiece
+	junk         float64
+	frame        int
+}
+
+// Len is the number of digit segments, and as many more as the junk
+// fraction asks for.
+func (d *orandPiecesData) Len() int {
+	if len(d.junks) == 0 || d.junk >= 1 {
+		return len(d.chars)
+	}
+	return len(d.chars) + min(len(d.junks), int(float64(len(d.chars))*d.junk/(1-d.junk)))
+}
+
+func (d *orandPiecesData) Inputs() []Type { return []Type{ImageType} }
+
+// Example i < the number of digit segments is digit segment i; the others
+// are junk segments, a different sample of them each epoch.
+func (d *orandPiecesData) Example(i int, augment uint64) (Example, error) {
+	if i < 0 || i >= d.Len() {
+		return Example{}, fmt.Errorf("orand pieces: example %d out of range [0,%d)", i, d.Len())
+	}
+	var p orandPiece
+	if i < len(d.chars) {
+		p = d.chars[i]
+	} else {
+		j := i - len(d.chars)
+		if augment != 0 {
+			j = int(pieceHash(uint64(j), augment) % uint64(len(d.junks)))
+		}
+		p = d.junks[j]
+	}
+	f := d.frame
+	im := &Image{Width: f, Height: f, Ink: make([]float32, f*f), File: fmt.Sprintf("orand-piece#%d", i)}
+	const bg, scale = recognizers.LeNetBackground, recognizers.LeNetInk - recognizers.LeNetBackground
+	for q, v := range p.images.Data[p.k*f*f : (p.k+1)*f*f] {
+		im.Ink[q] = (v - bg) / scale
+	}
+	target := JunkSymbol
+	if p.char != '#' {
+		target = string(p.char)
 	}
 	return Example{Inputs: []any{im}, Target: []string{target}}, nil
 }

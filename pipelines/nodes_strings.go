@@ -13,6 +13,17 @@ import (
 // its segments (*transformers.Segmentation).
 const SegmentationType Type = "segmentation"
 
+var cleanParam = ParamSpec{Name: "clean", Kind: Bool, Default: false, Doc: "remove a textured paper background and stretch the ink's contrast first (scanned documents such as bank checks)"}
+
+// bitmapOf returns the ink of a pipeline image, cleaned if asked.
+func bitmapOf(im *Image, clean bool) transformers.Bitmap {
+	b := transformers.Bitmap{Width: im.Width, Height: im.Height, Ink: im.Ink}
+	if clean {
+		b = transformers.Clean(b, max(9, im.Height/5))
+	}
+	return b
+}
+
 var modelParams = []ParamSpec{
 	{Name: "model", Kind: File, Doc: "initial weights: a model file written by gtn train (the parameters of node model_node) or, for a recognizer, by recognizers.Save"},
 	{Name: "model_node", Kind: String, Doc: "the node whose parameters to take from model (default: this node's name)"},
@@ -31,6 +42,7 @@ func stringNodeTypes() []*NodeType {
 				{Name: "max_width", Kind: Float, Default: 1.5, Doc: "widest segment of several pieces, in bodies"},
 				{Name: "cut_width", Kind: Float, Default: 0.45, Doc: "components at least this wide (in bodies) are cut"},
 				{Name: "energy", Kind: Bool, Default: true, Doc: "learn a segmentation energy (else segmentation is left to the recognizer)"},
+				cleanParam,
 			}, modelParams...),
 			New: newHOSNode,
 		},
@@ -52,6 +64,7 @@ func stringNodeTypes() []*NodeType {
 				{Name: "classes", Kind: Int, Required: true, Doc: "number of classes: the characters, then the junk class (no character centred)"},
 				{Name: "body", Kind: Int, Default: 24, Doc: "height the string's ink is scaled to"},
 				{Name: "pad", Kind: Int, Default: 16, Doc: "blank columns added on each side"},
+				cleanParam,
 				{Name: "seed", Kind: Int, Default: 1, Doc: "seed of the random initialisation (without model)"},
 			}, modelParams...),
 			New: newSDNNNode,
@@ -74,7 +87,10 @@ func stringNodeTypes() []*NodeType {
 }
 
 // sdnnNode implements the sdnn node.
-type sdnnNode struct{ sdnn *transformers.SDNN }
+type sdnnNode struct {
+	sdnn  *transformers.SDNN
+	clean bool
+}
 
 func newSDNNNode(a *Args) (Node, error) {
 	net, err := newNetwork(a)
@@ -89,12 +105,12 @@ func newSDNNNode(a *Args) (Node, error) {
 	if err != nil {
 		return nil, a.Errorf("arch", "%v", err)
 	}
-	return sdnnNode{s}, nil
+	return sdnnNode{s, a.Bool("clean")}, nil
 }
 
 func (n sdnnNode) Run(rc *RunContext, in []any) (any, error) {
 	im := in[0].(*Image)
-	e, err := n.sdnn.Forward(rc.Tape, transformers.Bitmap{Width: im.Width, Height: im.Height, Ink: im.Ink})
+	e, err := n.sdnn.Forward(rc.Tape, bitmapOf(im, n.clean))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", im.File, err)
 	}
@@ -141,6 +157,7 @@ func loadNodeParams(a *Args, params []*gtn.Param) error {
 type hosNode struct {
 	hos    *transformers.HOS
 	energy *transformers.SegmentEnergy // nil: none
+	clean  bool
 }
 
 func newHOSNode(a *Args) (Node, error) {
@@ -153,7 +170,7 @@ func newHOSNode(a *Args) (Node, error) {
 	if err != nil {
 		return nil, a.Errorf("", "%v", err)
 	}
-	n := &hosNode{hos: hos}
+	n := &hosNode{hos: hos, clean: a.Bool("clean")}
 	if a.Bool("energy") {
 		n.energy = transformers.NewSegmentEnergy("segment.weights")
 		if a.Has("model") {
@@ -169,7 +186,7 @@ func newHOSNode(a *Args) (Node, error) {
 
 func (n *hosNode) Run(rc *RunContext, in []any) (any, error) {
 	im := in[0].(*Image)
-	seg, err := n.hos.Segment(transformers.Bitmap{Width: im.Width, Height: im.Height, Ink: im.Ink})
+	seg, err := n.hos.Segment(bitmapOf(im, n.clean))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", im.File, err)
 	}
