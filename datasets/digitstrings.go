@@ -36,6 +36,10 @@ type DigitStringConfig struct {
 	Noise float64
 	// Margin is the blank border around the string, in pixels.
 	Margin int
+	// Distort applies the random affine and elastic distortions of MNIST
+	// training (DefaultAffine, DefaultElastic) to every digit before it is
+	// placed: for training sets.
+	Distort bool
 }
 
 // DefaultDigitStrings returns the configuration of the digit-string task:
@@ -83,6 +87,8 @@ type DigitStrings struct {
 	cfg  DigitStringConfig
 	// crops[i] is the ink box of MNIST image i: x0, y0, x1, y1.
 	crops [][4]uint8
+	// distort is nil unless cfg.Distort.
+	distort *Distorter
 }
 
 // NewDigitStrings returns a generator of n strings drawn from the digits
@@ -98,6 +104,12 @@ func NewDigitStrings(src *MNIST, n int, seed uint64, cfg DigitStringConfig) (*Di
 		return nil, fmt.Errorf("datasets: digit strings: %d strings", n)
 	}
 	d := &DigitStrings{src: src, n: n, seed: seed, cfg: cfg, crops: make([][4]uint8, src.Len())}
+	if cfg.Distort {
+		var err error
+		if d.distort, err = NewDistorter(src.Cols, src.Rows, DefaultAffine(), DefaultElastic()); err != nil {
+			return nil, err
+		}
+	}
 	for i := range d.crops {
 		img := src.Image(i)
 		x0, y0, x1, y1 := src.Cols, src.Rows, 0, 0
@@ -193,7 +205,7 @@ func (d *DigitStrings) generate(r rng) *DigitString {
 		if k > 0 {
 			x += c.MinGap + (c.MaxGap-c.MinGap)*r.float64()
 		}
-		d.render(g, idx, scale)
+		d.render(g, idx, scale, r.uint64())
 		g.x = int(math.Round(x))
 		g.y = int(math.Round(float64(height)/2 + jitter - float64(g.h)/2))
 		g.y = max(0, min(height-g.h, g.y))
@@ -251,14 +263,35 @@ func (d *DigitStrings) generate(r rng) *DigitString {
 	return s
 }
 
-// render draws MNIST image idx, cropped to its ink, scaled by scale (area
-// resampling) and with its strokes thickened or thinned, into g.
-func (d *DigitStrings) render(g *digit, idx int, scale float64) {
+// render draws MNIST image idx, distorted (when configured) as drawn from
+// seed, cropped to its ink, scaled by scale (area resampling) and with its
+// strokes thickened or thinned, into g.
+func (d *DigitStrings) render(g *digit, idx int, scale float64, seed uint64) {
+	rows, cols := d.src.Rows, d.src.Cols
+	img := make([]float32, rows*cols)
+	for i, v := range d.src.Image(idx) {
+		img[i] = float32(v) / 255
+	}
 	cr := d.crops[idx]
 	x0, y0, x1, y1 := int(cr[0]), int(cr[1]), int(cr[2]), int(cr[3])
+	if d.distort != nil {
+		src := img
+		img = make([]float32, rows*cols)
+		d.distort.Distort(img, src, 0, seed)
+		x0, y0, x1, y1 = cols, rows, 0, 0
+		for y := range rows {
+			for x, v := range img[y*cols : (y+1)*cols] {
+				if v > 0.05 {
+					x0, y0 = min(x0, x), min(y0, y)
+					x1, y1 = max(x1, x+1), max(y1, y+1)
+				}
+			}
+		}
+		if x1 <= x0 {
+			x0, y0, x1, y1 = 0, 0, 1, 1
+		}
+	}
 	bw, bh := x1-x0, y1-y0
-	img := d.src.Image(idx)
-	cols := d.src.Cols
 	// One pixel of margin so that dilation has room.
 	g.w = max(1, int(math.Round(float64(bw)*scale))) + 2
 	g.h = max(1, int(math.Round(float64(bh)*scale))) + 2
@@ -284,7 +317,7 @@ func (d *DigitStrings) render(g *digit, idx int, scale float64) {
 				}
 			}
 			if wsum > 0 {
-				g.ink[y*g.w+x] = float32(sum / wsum / 255)
+				g.ink[y*g.w+x] = float32(sum / wsum)
 			}
 		}
 	}

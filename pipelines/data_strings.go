@@ -31,6 +31,7 @@ func digitStringParams() []ParamSpec {
 		{Name: "min_gap", Kind: Float, Default: d.MinGap, Doc: "smallest gap between the ink boxes of neighbours, pixels (negative: overlapping, touching)"},
 		{Name: "max_gap", Kind: Float, Default: d.MaxGap, Doc: "largest gap, pixels"},
 		{Name: "noise", Kind: Float, Default: d.Noise, Doc: "largest standard deviation of the added noise (ink in [0, 1])"},
+		{Name: "distort", Kind: Bool, Default: false, Doc: "distort every digit as MNIST training does (random affine and elastic distortions) before placing it"},
 		{Name: "fresh", Kind: Bool, Default: true, Doc: "in training, draw a new string for every example of every epoch (infinite data) instead of repeating the count strings"},
 		{Name: "dir", Kind: File, Doc: "directory of the MNIST IDX files (default: $GTN_DATA/mnist, then the GoMNIST module)"},
 	}
@@ -50,6 +51,7 @@ func openDigitStrings(a *Args) (*datasets.DigitStrings, error) {
 	cfg.MinLen, cfg.MaxLen = a.Int("min_len"), a.Int("max_len")
 	cfg.MinGap, cfg.MaxGap = a.Float("min_gap"), a.Float("max_gap")
 	cfg.Noise = a.Float("noise")
+	cfg.Distort = a.Bool("distort")
 	if a.Int("count") < 1 {
 		return nil, a.Errorf("count", "count must be at least 1")
 	}
@@ -123,7 +125,7 @@ func digitPiecesSource() *DataSource {
 			ParamSpec{Name: "junk", Kind: Float, Default: 0.5, Doc: "fraction of junk examples"},
 			ParamSpec{Name: "frame", Kind: Int, Default: 32, Doc: "as hos-segment's frame"},
 			ParamSpec{Name: "body", Kind: Int, Default: 24, Doc: "as hos-segment's body"},
-			ParamSpec{Name: "max_span", Kind: Int, Default: 3, Doc: "as hos-segment's max_span"},
+			ParamSpec{Name: "max_span", Kind: Int, Default: 4, Doc: "as hos-segment's max_span"},
 		),
 		New: func(a *Args) (Dataset, error) {
 			ds, err := openDigitStrings(a)
@@ -409,7 +411,7 @@ func orandPiecesSource() *DataSource {
 			{Name: "junk", Kind: Float, Default: 0.5, Doc: "fraction of junk examples"},
 			{Name: "frame", Kind: Int, Default: 32, Doc: "as hos-segment's frame"},
 			{Name: "body", Kind: Int, Default: 24, Doc: "as hos-segment's body"},
-			{Name: "max_span", Kind: Int, Default: 3, Doc: "as hos-segment's max_span"},
+			{Name: "max_span", Kind: Int, Default: 4, Doc: "as hos-segment's max_span"},
 		}, splitParams...),
 		New: func(a *Args) (Dataset, error) {
 			dir, err := datasets.ORANDDir(a.Path("dir"))

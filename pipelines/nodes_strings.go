@@ -38,7 +38,7 @@ func stringNodeTypes() []*NodeType {
 				{Name: "frame", Kind: Int, Default: 32, Doc: "side of the recognizer's input frame; the string is normalised to this height"},
 				{Name: "body", Kind: Int, Default: 24, Doc: "height the string's ink is scaled to"},
 				{Name: "threshold", Kind: Float, Default: 0.3, Doc: "ink level of the pixels that make components"},
-				{Name: "max_span", Kind: Int, Default: 3, Doc: "most pieces in one segment"},
+				{Name: "max_span", Kind: Int, Default: 4, Doc: "most pieces in one segment"},
 				{Name: "max_width", Kind: Float, Default: 1.5, Doc: "widest segment of several pieces, in bodies"},
 				{Name: "cut_width", Kind: Float, Default: 0.45, Doc: "components at least this wide (in bodies) are cut"},
 				{Name: "energy", Kind: Bool, Default: true, Doc: "learn a segmentation energy (else segmentation is left to the recognizer)"},

@@ -40,12 +40,12 @@ type HOSConfig struct {
 }
 
 // DefaultHOS returns the segmenter's default configuration: LeNet-5's
-// 32×32 frame, ink normalised to 20 pixels high, segments of up to 3
+// 32×32 frame, ink normalised to 24 pixels high, segments of up to 4
 // pieces and 1.5 bodies wide.
 func DefaultHOS() HOSConfig {
 	return HOSConfig{
 		Frame: 32, Body: 24, Threshold: 0.3,
-		MaxSpan: 3, MaxWidth: 1.5, CutWidth: 0.45,
+		MaxSpan: 4, MaxWidth: 1.5, CutWidth: 0.45,
 		MinPiece: 4, MaxLinks: 40, MaxPieces: 64,
 	}
 }
