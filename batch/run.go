@@ -234,8 +234,8 @@ func (h *heldFile) complete() bool { return h.whole || (h.pages > 0 && h.n >= h.
 // input is an input on its way, numbered.
 type input struct {
 	Input
-	index int     // in the source's order
-	seq   int     // among the inputs sent down the stream
+	index int    // in the source's order
+	seq   int    // among the inputs sent down the stream
 	skip  []bool // pages held, or nil
 }
 
