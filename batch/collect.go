@@ -26,9 +26,10 @@ type collector struct {
 	next    int            // seq of the next input to write
 	stopped bool           // an input was dropped: nothing after it is written
 
-	dirty    bool // records written since the last flush
-	live     bool // progress on a terminal
-	lastLine int  // length of the progress line drawn
+	dirty     bool      // records written since the last flush
+	lastFlush time.Time // of the sink
+	live      bool      // progress on a terminal
+	lastLine  int       // length of the progress line drawn
 }
 
 // group gathers the records of an input in an ordered run.
@@ -42,6 +43,10 @@ var _ streams.Sink = (*collector)(nil)
 
 // drawEvery is the time between two redraws of the progress line.
 const drawEvery = 100 * time.Millisecond
+
+// flushEvery is the least time between two flushes of the sink while
+// records keep coming.
+const flushEvery = 10 * time.Millisecond
 
 // newCollector starts the collector of r.
 func newCollector(r *run) *collector {
@@ -66,20 +71,45 @@ func (c *collector) loop() {
 		defer t.Stop()
 		tick = t.C
 	}
+	// The sink is flushed when no record is waiting, but at most every
+	// flushEvery: a timer flushes what was written since.
+	timer := time.NewTimer(flushEvery)
+	timer.Stop()
+	defer timer.Stop()
+	armed := false
 	for open := true; open; {
 		var v any
+		var flushC <-chan time.Time
+		if armed {
+			flushC = timer.C
+		}
 		select {
 		case v, open = <-c.in:
 		case <-tick:
 			c.draw()
 			continue
+		case <-flushC:
+			armed = false
+			c.flush()
+			continue
 		default:
 			// Nothing waiting: make what was written durable, then wait.
-			c.flush()
+			if c.dirty && !armed {
+				if d := flushEvery - time.Since(c.lastFlush); d <= 0 {
+					c.flush()
+				} else {
+					timer.Reset(d)
+					armed, flushC = true, timer.C
+				}
+			}
 			select {
 			case v, open = <-c.in:
 			case <-tick:
 				c.draw()
+				continue
+			case <-flushC:
+				armed = false
+				c.flush()
 				continue
 			}
 		}
@@ -150,6 +180,7 @@ func (c *collector) flush() {
 		return
 	}
 	c.dirty = false
+	c.lastFlush = time.Now()
 	if err := c.r.sink.Flush(); err != nil {
 		c.fail(err)
 	}

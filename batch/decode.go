@@ -72,12 +72,23 @@ var (
 	}
 )
 
-// decodeGray decodes an image of format f read from r (which is read
-// twice: r.Seek must work) and converts it to grey, refusing images of more
-// than maxPixels pixels before decoding them.
-func decodeGray(f format, r io.ReadSeeker, maxPixels int) (*image.Gray, error) {
-	if f == formatUnknown {
+// decodeGray decodes an image of format f from data (for TIFF, the page
+// whose image directory is at ifd) and converts it to grey, refusing images
+// of more than maxPixels pixels before decoding them.
+func decodeGray(f format, data []byte, ifd uint32, maxPixels int) (*image.Gray, error) {
+	var r io.ReadSeeker
+	switch f {
+	case formatUnknown:
 		return nil, errNotImage
+	case formatPNG:
+		if g, ok := pngGray(data, maxPixels); ok {
+			return g, nil
+		}
+		r = bytes.NewReader(data)
+	case formatTIFF:
+		r = newTIFFPage(data, ifd)
+	default:
+		r = bytes.NewReader(data)
 	}
 	cfg, err := configDecoders[f](r)
 	if err != nil {

@@ -44,6 +44,10 @@ type JSONL struct {
 	dropped  int // bytes of a partial last line dropped on opening
 	lastSync time.Time
 	closed   bool
+
+	// A sync runs in a goroutine of its own, so that writing goes on.
+	syncing chan struct{} // closed when the last sync started is done
+	syncErr error         // of that sync, read after syncing is closed
 }
 
 // flushSize is the size of the buffered records at which Write writes
@@ -166,8 +170,9 @@ func (j *JSONL) writeOut() error {
 	return nil
 }
 
-// Flush writes out the buffered records, and syncs the file if the last
-// sync was a second ago or more.
+// Flush writes out the buffered records and, if the last sync started a
+// second ago or more, starts syncing the file in the background (the error
+// of a sync is returned by a later Flush or by Close).
 func (j *JSONL) Flush() error {
 	if j.closed {
 		return nil
@@ -175,15 +180,31 @@ func (j *JSONL) Flush() error {
 	if err := j.writeOut(); err != nil {
 		return err
 	}
-	if time.Since(j.lastSync) >= syncEvery {
-		return j.sync()
+	if time.Since(j.lastSync) < syncEvery {
+		return nil
 	}
+	if j.syncing != nil {
+		select {
+		case <-j.syncing:
+		default:
+			return nil // still syncing
+		}
+		if err := j.syncErr; err != nil {
+			return err
+		}
+	}
+	j.lastSync = time.Now()
+	done := make(chan struct{})
+	j.syncing = done
+	go func() {
+		j.syncErr = j.sync()
+		close(done)
+	}()
 	return nil
 }
 
 // sync syncs the file.
 func (j *JSONL) sync() error {
-	j.lastSync = time.Now()
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("batch: syncing output %s: %w", j.path, err)
 	}
@@ -197,6 +218,12 @@ func (j *JSONL) Close() error {
 		return nil
 	}
 	err := j.writeOut()
+	if j.syncing != nil {
+		<-j.syncing
+		if err == nil {
+			err = j.syncErr
+		}
+	}
 	if err == nil {
 		err = j.sync()
 	}

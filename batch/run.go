@@ -1,7 +1,6 @@
 package batch
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -377,13 +376,7 @@ func (r *run) work(j *job) *rec {
 	if j.err != nil {
 		return fail(j.err)
 	}
-	var rs io.ReadSeeker
-	if j.format == formatTIFF {
-		rs = newTIFFPage(j.data, j.ifd)
-	} else {
-		rs = bytes.NewReader(j.data)
-	}
-	g, err := decodeGray(j.format, rs, r.opt.MaxPixels)
+	g, err := decodeGray(j.format, j.data, j.ifd, r.opt.MaxPixels)
 	if err != nil {
 		return fail(err)
 	}
