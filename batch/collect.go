@@ -41,6 +41,10 @@ type group struct {
 
 var _ streams.Sink = (*collector)(nil)
 
+// isTerminal reports whether w is a terminal, where the progress line is
+// drawn; a variable for tests.
+var isTerminal = progress.IsTerminal
+
 // drawEvery is the time between two redraws of the progress line.
 const drawEvery = 100 * time.Millisecond
 
@@ -51,7 +55,7 @@ const flushEvery = 10 * time.Millisecond
 // newCollector starts the collector of r.
 func newCollector(r *run) *collector {
 	c := &collector{r: r, in: make(chan any), done: make(chan struct{}), pending: map[int]*group{}}
-	c.live = r.opt.Progress != nil && progress.IsTerminal(r.opt.Progress)
+	c.live = r.opt.Progress != nil && isTerminal(r.opt.Progress)
 	go c.loop()
 	return c
 }

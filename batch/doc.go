@@ -14,15 +14,22 @@
 // calls the Processor, which Options.Workers goroutines run at once. The
 // Sink receives a Record per page; JSONL writes them to a .jsonl file.
 //
+// Decoding uses the standard library and golang.org/x/image, save for the
+// common kinds of PNG, which a decoder of this package takes straight to
+// grey with reused buffers (small files are mostly decompressor set-up
+// otherwise); it gives the pixels image/png gives and leaves any other or
+// doubtful file to image/png. A GIF gives its first frame.
+//
 // # Nothing lost, nothing doubled
 //
 // An input that cannot be read or decoded (missing, empty, truncated, not
 // an image, too large) gives a record with an error, and so does a
 // processor that fails or panics; the run goes on. The JSONL sink writes
-// whole records only (never a part of a line in one write) and syncs the
-// file at least once a second and at the end, so that a run stopped by
-// Ctrl-C, a kill or a crash leaves whole lines, save at worst a last
-// partial line after a power loss, which the next run drops. Rerunning with
+// whole records only (never a part of a line in one write), within 10 ms
+// of their completion, and syncs the file within a second of a write and
+// at the end, so that a run stopped by Ctrl-C, a kill or a crash leaves
+// whole lines, save at worst a last partial line after a power loss, which
+// the next run drops. Rerunning with
 // the same output resumes: pages that already have a record, failed ones
 // included, are skipped (Options.Force truncates the output and redoes
 // everything). An input named twice by the source is processed once.

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,27 +36,32 @@ type Resumable interface {
 //
 // Records are written whole: a write to the file holds one or more whole
 // lines, so a process killed at any point leaves whole lines. The file is
-// synced by Flush at most once a second and by Close. While open, the file
+// synced in the background within a second of a write (at most once a
+// second) and by Close. While open, the file
 // is locked (flock, where the system has it) against a second run.
 type JSONL struct {
-	path     string
-	f        *os.File
-	buf      []byte
-	held     []Key
-	dropped  int // bytes of a partial last line dropped on opening
-	lastSync time.Time
-	closed   bool
+	path    string
+	f       *os.File
+	buf     []byte
+	held    []Key
+	dropped int // bytes of a partial last line dropped on opening
+	closed  bool
 
-	// A sync runs in a goroutine of its own, so that writing goes on.
-	syncing chan struct{} // closed when the last sync started is done
-	syncErr error         // of that sync, read after syncing is closed
+	// Syncs run in a goroutine of their own, so that writing goes on.
+	mu        sync.Mutex
+	lastSync  time.Time
+	scheduled bool  // a sync is scheduled or running
+	syncErr   error // of a sync, returned by the next Flush or Close
+	timer     *time.Timer
+	syncWG    sync.WaitGroup // the scheduled sync
+	syncs     atomic.Int64   // syncs done, for tests
 }
 
 // flushSize is the size of the buffered records at which Write writes
 // them out without waiting for Flush.
 const flushSize = 64 << 10
 
-// syncEvery is the least time between two syncs by Flush.
+// syncEvery is the least time between two syncs in the background.
 const syncEvery = time.Second
 
 // OpenJSONL opens (creating it if needed) the JSON Lines file at path to
@@ -170,9 +177,9 @@ func (j *JSONL) writeOut() error {
 	return nil
 }
 
-// Flush writes out the buffered records and, if the last sync started a
-// second ago or more, starts syncing the file in the background (the error
-// of a sync is returned by a later Flush or by Close).
+// Flush writes out the buffered records and schedules a sync of the file
+// in the background, a second after the last one (an error of a sync is
+// returned by the next Flush, or by Close).
 func (j *JSONL) Flush() error {
 	if j.closed {
 		return nil
@@ -180,31 +187,32 @@ func (j *JSONL) Flush() error {
 	if err := j.writeOut(); err != nil {
 		return err
 	}
-	if time.Since(j.lastSync) < syncEvery {
-		return nil
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.syncErr; err != nil {
+		j.syncErr = nil
+		return err
 	}
-	if j.syncing != nil {
-		select {
-		case <-j.syncing:
-		default:
-			return nil // still syncing
-		}
-		if err := j.syncErr; err != nil {
-			return err
-		}
+	if !j.scheduled {
+		j.scheduled = true
+		j.syncWG.Add(1)
+		j.timer = time.AfterFunc(syncEvery-time.Since(j.lastSync), func() {
+			defer j.syncWG.Done()
+			err := j.sync()
+			j.mu.Lock()
+			defer j.mu.Unlock()
+			j.lastSync, j.scheduled = time.Now(), false
+			if j.syncErr == nil {
+				j.syncErr = err
+			}
+		})
 	}
-	j.lastSync = time.Now()
-	done := make(chan struct{})
-	j.syncing = done
-	go func() {
-		j.syncErr = j.sync()
-		close(done)
-	}()
 	return nil
 }
 
 // sync syncs the file.
 func (j *JSONL) sync() error {
+	j.syncs.Add(1)
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("batch: syncing output %s: %w", j.path, err)
 	}
@@ -218,11 +226,15 @@ func (j *JSONL) Close() error {
 		return nil
 	}
 	err := j.writeOut()
-	if j.syncing != nil {
-		<-j.syncing
-		if err == nil {
-			err = j.syncErr
-		}
+	j.mu.Lock()
+	if j.scheduled && j.timer.Stop() {
+		j.scheduled = false
+		j.syncWG.Done()
+	}
+	j.mu.Unlock()
+	j.syncWG.Wait()
+	if err == nil {
+		err = j.syncErr
 	}
 	if err == nil {
 		err = j.sync()

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -191,5 +192,41 @@ func TestJSONLWholeWrites(t *testing.T) {
 		if len(data) > 0 && data[len(data)-1] != '\n' {
 			t.Fatalf("after record %d the file ends inside a line", i)
 		}
+	}
+}
+
+// TestJSONLBackgroundSync checks that written records are synced within a
+// second or so, once for many flushes, and at Close.
+func TestJSONLBackgroundSync(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a sync")
+	}
+	j, err := OpenJSONL(filepath.Join(t.TempDir(), "out.jsonl"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		j.Write(&Record{File: "a"})
+		if err := j.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := j.syncs.Load(); n != 0 {
+		t.Errorf("%d syncs at once, want them a second later", n)
+	}
+	deadline := time.Now().Add(3 * syncEvery)
+	for j.syncs.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := j.syncs.Load(); n != 1 {
+		t.Errorf("%d syncs after flushing, want 1", n)
+	}
+	j.Write(&Record{File: "b"})
+	j.Flush() // schedules a sync that Close replaces
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := j.syncs.Load(); n != 2 {
+		t.Errorf("%d syncs after Close, want 2", n)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/gif"
 	"image/jpeg"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -541,4 +542,33 @@ func deref(s *string) string {
 		return "<nil>"
 	}
 	return *s
+}
+
+// TestRunLiveProgress checks the progress line drawn on a terminal: it is
+// erased at the end, where the summary is written.
+func TestRunLiveProgress(t *testing.T) {
+	defer func(f func(io.Writer) bool) { isTerminal = f }(isTerminal)
+	isTerminal = func(io.Writer) bool { return true }
+	dir := t.TempDir()
+	paths := writePNGs(t, dir, 3)
+	slow := func(ctx context.Context, p *Page) (Result, error) {
+		time.Sleep(150 * time.Millisecond)
+		return testProc(ctx, p)
+	}
+	var buf bytes.Buffer
+	if _, err := RunTo(context.Background(), Files(paths...), &memSink{}, slow, Options{Progress: &buf, Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	got := buf.String()
+	lines := strings.Split(got, "\r")
+	if len(lines) < 3 || !strings.HasPrefix(lines[1], "batch: ") || !strings.Contains(got, " done, 0 failed, 0 skipped  ") {
+		t.Fatalf("progress %q", got)
+	}
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "3 done, 0 failed, 0 skipped in ") || strings.Count(got, "\n") != 1 {
+		t.Errorf("summary %q", last)
+	}
+	if erase := lines[len(lines)-2]; strings.Trim(erase, " ") != "" {
+		t.Errorf("progress line not erased: %q", erase)
+	}
 }
