@@ -107,9 +107,11 @@ func (s Summary) String() string {
 
 // Run processes the inputs of src with proc and appends the records to the
 // JSON Lines file out (see OpenJSONL), skipping the pages already there
-// unless opt.Force. It returns when every input is done, when ctx is
-// cancelled (with ctx's error), or on an error of the source or of the
-// output; the summary counts what was done until then.
+// unless opt.Force. It returns when every input is done; when ctx is
+// cancelled, with ctx's error once the pages under way are finished or
+// dropped; or on an error of the source or of the output, once the pages
+// under way are written (source) or dropped (output). The summary counts
+// what was done until then.
 func Run(ctx context.Context, src Source, out string, proc Processor, opt Options) (Summary, error) {
 	j, err := OpenJSONL(out, !opt.Force)
 	if err != nil {
@@ -167,8 +169,10 @@ func RunTo(ctx context.Context, src Source, sink Sink, proc Processor, opt Optio
 		return s, c.err
 	case r.srcErr != nil:
 		return s, r.srcErr
+	case r.interrupted.Load():
+		return s, userCtx.Err()
 	}
-	return s, userCtx.Err()
+	return s, nil
 }
 
 // run is the state of a run.
@@ -191,6 +195,9 @@ type run struct {
 
 	// Counted by the collector.
 	done, failed atomic.Int64
+
+	// Set when the context stopped the feeder or made a page be dropped.
+	interrupted atomic.Bool
 }
 
 // heldFile is what the sink holds of a file.
@@ -246,7 +253,10 @@ func (r *run) feed(out chan<- any) {
 	for index := 0; ; index++ {
 		in, err := r.src.Next(r.ctx)
 		if err != nil {
-			if !errors.Is(err, io.EOF) && r.ctx.Err() == nil {
+			switch {
+			case r.ctx.Err() != nil:
+				r.interrupted.Store(true)
+			case !errors.Is(err, io.EOF):
 				r.srcErr = err
 			}
 			return
@@ -271,6 +281,7 @@ func (r *run) feed(out chan<- any) {
 		case out <- it:
 			seq++
 		case <-r.ctx.Done():
+			r.interrupted.Store(true)
 			return
 		}
 	}
@@ -293,6 +304,7 @@ type job struct {
 // expand reads an input and splits it into pages.
 func (r *run) expand(in *input) []*job {
 	if r.ctx.Err() != nil {
+		r.interrupted.Store(true)
 		return []*job{{in: in, n: 1, none: true, dropped: true}}
 	}
 	start := time.Now()
@@ -360,6 +372,7 @@ func (r *run) work(j *job) *rec {
 		out.dropped = j.dropped
 		return out
 	case r.ctx.Err() != nil:
+		r.interrupted.Store(true)
 		out.dropped = true
 		return out
 	}
@@ -384,6 +397,7 @@ func (r *run) work(j *job) *rec {
 	if err != nil {
 		if r.ctx.Err() != nil {
 			out.r, out.dropped = nil, true // interrupted: done again on resume
+			r.interrupted.Store(true)
 			return out
 		}
 		return fail(err)
