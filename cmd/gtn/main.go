@@ -12,6 +12,10 @@ import (
 const usage = `gtn: graph transformer networks
 
 Usage:
+  gtn train PIPELINE [--out MODEL]  train a pipeline with its train section (gtn train -h)
+  gtn eval PIPELINE [--model MODEL] evaluate a pipeline with its eval section (gtn eval -h)
+  gtn run PIPELINE INPUT...         run a pipeline file on inputs (gtn run -h)
+  gtn nodes [--markdown]            list the node types pipeline files can use
   gtn fst COMMAND [flags] FILE...   weighted graph operations (gtn fst -h)
 
 Exit codes: 0 ok, 1 failure (bad input), 2 usage error.
@@ -30,6 +34,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "fst":
 		return runFst(args[1:], stdin, stdout, stderr)
+	case "nodes":
+		return runNodes(args[1:], stdout, stderr)
+	case "run":
+		return runPipeline(args[1:], stdout, stderr)
+	case "train":
+		return runTrain(args[1:], stdout, stderr)
+	case "eval":
+		return runEval(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
