@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"image"
 	"io"
+	"strconv"
 	"sync"
 )
 
@@ -194,21 +195,25 @@ func unfilter(f byte, row, prev []byte, bpp int) bool {
 		for i := bpp; i < len(row); i++ {
 			row[i] += uint8((int(row[i-bpp]) + int(prev[i])) / 2)
 		}
-	case 4: // Paeth
-		for i := range bpp {
-			row[i] += prev[i]
-		}
-		for i := bpp; i < len(row); i++ {
-			a, b, c := int(row[i-bpp]), int(prev[i]), int(prev[i-bpp])
-			p := a + b - c
-			pa, pb, pc := abs(p-a), abs(p-b), abs(p-c)
-			switch {
-			case pa <= pb && pa <= pc:
-				row[i] += uint8(a)
-			case pb <= pc:
-				row[i] += uint8(b)
-			default:
-				row[i] += uint8(c)
+	case 4: // Paeth, one channel at a time, the left and upper-left bytes in registers
+		prev = prev[:len(row)]
+		for k := range bpp {
+			a, c := 0, 0
+			for i := k; i < len(row); i += bpp {
+				b := int(prev[i])
+				pa, pb := b-c, a-c // |p-a| and |p-b| before abs, p = a+b-c
+				pc := abs(pa + pb)
+				pa, pb = abs(pa), abs(pb)
+				switch {
+				case pa <= pb && pa <= pc:
+				case pb <= pc:
+					a = b
+				default:
+					a = c
+				}
+				a = (a + int(row[i])) & 0xff
+				row[i] = uint8(a)
+				c = b
 			}
 		}
 	default:
@@ -217,11 +222,10 @@ func unfilter(f byte, row, prev []byte, bpp int) bool {
 	return true
 }
 
+// abs returns |x|, without a branch.
 func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
+	m := x >> (strconv.IntSize - 1) // -1 if x < 0, else 0
+	return (x ^ m) - m
 }
 
 // grayRow converts a row of unfiltered PNG pixels to grey levels, as Gray
@@ -308,6 +312,11 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 // ReadByte implements io.ByteReader, so that the decompressor reads no
 // more than it needs.
 func (r *chunkReader) ReadByte() (byte, error) {
+	if len(r.cur) > 0 {
+		c := r.cur[0]
+		r.cur = r.cur[1:]
+		return c, nil
+	}
 	if !r.next() {
 		return 0, io.EOF
 	}
