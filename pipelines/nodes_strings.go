@@ -42,6 +42,7 @@ func stringNodeTypes() []*NodeType {
 				{Name: "max_width", Kind: Float, Default: 1.5, Doc: "widest segment of several pieces, in bodies"},
 				{Name: "cut_width", Kind: Float, Default: 0.45, Doc: "components at least this wide (in bodies) are cut"},
 				{Name: "energy", Kind: Bool, Default: true, Doc: "learn a segmentation energy (else segmentation is left to the recognizer)"},
+				{Name: "lr_scale", Kind: Float, Default: 30.0, Doc: "multiplies the learning rate of the segmentation energy's weights (their gradients are small next to the recognizer's)"},
 				cleanParam,
 			}, modelParams...),
 			New: newHOSNode,
@@ -173,6 +174,7 @@ func newHOSNode(a *Args) (Node, error) {
 	n := &hosNode{hos: hos, clean: a.Bool("clean")}
 	if a.Bool("energy") {
 		n.energy = transformers.NewSegmentEnergy("segment.weights")
+		n.energy.W.LRScale = a.Float("lr_scale")
 		if a.Has("model") {
 			if err := loadNodeParams(a, n.energy.Params()); err != nil {
 				return nil, err
