@@ -15,6 +15,11 @@ import (
 // digit-pieces data (grammars/digits-junk.syms gives it label 11).
 const JunkSymbol = "#"
 
+// MarkSymbol is the target of a segment that holds a mark rather than a
+// character (punctuation, a rule), in the orand-pieces data
+// (grammars/digits-marks.syms gives it label 12).
+const MarkSymbol = "."
+
 func stringDataSources() []*DataSource {
 	return []*DataSource{digitStringsSource(), digitPiecesSource(), digitWindowsSource(), stringImagesSource(), orandSource(), orandPiecesSource()}
 }
@@ -188,7 +193,7 @@ func (d *digitPiecesData) Example(i int, augment uint64) (Example, error) {
 			switch {
 			case t >= 0:
 				chars = append(chars, k)
-			case t == transformers.TruthJunk:
+			case t == transformers.TruthJunk || t == transformers.TruthMark:
 				junk = append(junk, k)
 			}
 		}
@@ -405,10 +410,11 @@ func orandSource() *DataSource {
 func orandPiecesSource() *DataSource {
 	return &DataSource{
 		Name: "orand-pieces",
-		Doc:  "segments of the ORAND-CAR-A images that have digit boxes, cut by the heuristic over-segmenter (on cleaned images) and labelled from the boxes: a digit, or the junk symbol # (pieces of digits, pairs, punctuation, rules); one image input, one target symbol. The boxes serve only this pre-training",
+		Doc:  "segments of the ORAND-CAR-A images that have digit boxes, cut by the heuristic over-segmenter (on cleaned images) and labelled from the boxes: a digit, a mark . (punctuation, rules: no digit ink) or the junk symbol # (pieces of digits, pairs); one image input, one target symbol. The boxes serve only this pre-training",
 		Params: append([]ParamSpec{
 			{Name: "dir", Kind: File, Doc: "the directory (default: $GTN_DATA/orand-car-a)"},
 			{Name: "junk", Kind: Float, Default: 0.5, Doc: "fraction of junk examples"},
+			{Name: "marks", Kind: Bool, Default: true, Doc: "segments with (almost) no digit ink (punctuation, rules, marks) are the mark symbol . (else junk)"},
 			{Name: "frame", Kind: Int, Default: 32, Doc: "as hos-segment's frame"},
 			{Name: "body", Kind: Int, Default: 24, Doc: "as hos-segment's body"},
 			{Name: "max_span", Kind: Int, Default: 4, Doc: "as hos-segment's max_span"},
@@ -428,7 +434,7 @@ func orandPiecesSource() *DataSource {
 			if err != nil {
 				return nil, a.Errorf("", "%v", err)
 			}
-			d := &orandPiecesData{junk: a.Float("junk"), frame: cfg.Frame}
+			d := &orandPiecesData{junk: a.Float("junk"), frame: cfg.Frame, marks: a.Bool("marks")}
 			// Segment every annotated image once: the examples are
 			// (image, segment) pairs.
 			for _, im := range images {
@@ -446,7 +452,9 @@ func orandPiecesSource() *DataSource {
 					case t >= 0:
 						d.chars = append(d.chars, orandPiece{seg.Images, k, im.Chars[t]})
 					case t == transformers.TruthJunk:
-						d.junks = append(d.junks, orandPiece{seg.Images, k, '#'})
+						d.junks = append(d.junks, orandPiece{seg.Images, k, JunkSymbol[0]})
+					case t == transformers.TruthMark && d.marks:
+						d.chars = append(d.chars, orandPiece{seg.Images, k, MarkSymbol[0]})
 					}
 				}
 			}
@@ -491,6 +499,7 @@ type orandPiecesData struct {
 	chars, junks []orandPiece
 	junk         float64
 	frame        int
+	marks        bool
 }
 
 // Len is the number of digit segments, and as many more as the junk
@@ -526,9 +535,5 @@ func (d *orandPiecesData) Example(i int, augment uint64) (Example, error) {
 	for q, v := range p.images.Data[p.k*f*f : (p.k+1)*f*f] {
 		im.Ink[q] = (v - bg) / scale
 	}
-	target := JunkSymbol
-	if p.char != '#' {
-		target = string(p.char)
-	}
-	return Example{Inputs: []any{im}, Target: []string{target}}, nil
+	return Example{Inputs: []any{im}, Target: []string{string(p.char)}}, nil
 }

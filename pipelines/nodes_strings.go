@@ -25,7 +25,7 @@ func bitmapOf(im *Image, clean bool) transformers.Bitmap {
 }
 
 var modelParams = []ParamSpec{
-	{Name: "model", Kind: File, Doc: "initial weights: a model file written by gtn train (the parameters of node model_node) or, for a recognizer, by recognizers.Save"},
+	{Name: "model", Kind: File, Doc: "initial weights: a model file written by gtn train (the parameters of node model_node; a recognizer with fewer classes gives the first classes) or, for a recognizer, by recognizers.Save"},
 	{Name: "model_node", Kind: String, Doc: "the node whose parameters to take from model (default: this node's name)"},
 }
 
@@ -132,25 +132,52 @@ func loadNodeParams(a *Args, params []*gtn.Param) error {
 	if node == "" {
 		node = a.Node()
 	}
-	named := make([]*gtn.Param, len(params))
-	for i, p := range params {
-		named[i] = &gtn.Param{Name: node + "/" + p.Name, Value: p.Value, Fixed: p.Fixed}
+	byName := make(map[string]*gtn.Param, len(m.Params))
+	for _, q := range m.Params {
+		byName[q.Name] = q
 	}
-	if err := m.Load(named, path); err != nil {
-		hint := ""
-		if m.Meta["pipeline"] != "" {
-			var nodes []string
-			seen := map[string]bool{}
-			for _, p := range m.Params {
-				if n, _, ok := strings.Cut(p.Name, "/"); ok && !seen[n] {
-					seen[n] = true
-					nodes = append(nodes, n)
+	for _, p := range params {
+		q, ok := byName[node+"/"+p.Name]
+		if !ok {
+			hint := ""
+			if m.Meta["pipeline"] != "" {
+				var nodes []string
+				seen := map[string]bool{}
+				for _, q := range m.Params {
+					if n, _, ok := strings.Cut(q.Name, "/"); ok && !seen[n] {
+						seen[n] = true
+						nodes = append(nodes, n)
+					}
 				}
+				hint = fmt.Sprintf(" (the model, of pipeline %s, has nodes %s: set model_node)", m.Meta["pipeline"], strings.Join(nodes, ", "))
 			}
-			hint = fmt.Sprintf(" (the model, of pipeline %s, has nodes %s: set model_node)", m.Meta["pipeline"], strings.Join(nodes, ", "))
+			return a.Errorf("model", "%s: parameter %s/%s is missing from the model%s", path, node, p.Name, hint)
 		}
-		return a.Errorf("model", "%v%s", err, hint)
+		if err := copyGrowing(p.Value, q.Value); err != nil {
+			return a.Errorf("model", "%s: parameter %s/%s: %v", path, node, p.Name, err)
+		}
 	}
+	return nil
+}
+
+// copyGrowing copies src into dst when they have the same shape, or when
+// src has fewer rows (first dimension) and otherwise the same shape: a
+// model with fewer classes gives the first classes of a recognizer with
+// more, whose other classes keep their initialisation.
+func copyGrowing(dst, src *gtn.Tensor) error {
+	if dst.SameShape(src) {
+		copy(dst.Data, src.Data)
+		return nil
+	}
+	ds, ss := dst.Shape, src.Shape
+	ok := len(ds) == len(ss) && len(ds) > 0 && ss[0] < ds[0]
+	for i := 1; ok && i < len(ds); i++ {
+		ok = ds[i] == ss[i]
+	}
+	if !ok {
+		return fmt.Errorf("shape %v in the model, the node wants %v", ss, ds)
+	}
+	copy(dst.Data, src.Data)
 	return nil
 }
 

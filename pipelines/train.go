@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,13 +36,14 @@ type TrainConfig struct {
 	Batch       int
 	Seed        uint64
 	Workers     int
-	// Collapse stops training when the spread of the energies of the arcs
-	// of the train graph that leave the same state (the competing classes
-	// and segments), measured after each epoch on the first examples of the
-	// data, falls below this fraction of the largest spread seen, or when
-	// the mean arc energy moves from its value before training by more
-	// than 1/Collapse times that spread: the collapse of losses without a
-	// contrastive term (LeCun et al. 1998, section VI). 0 disables it.
+	// Collapse stops training, after an epoch, when the spread of the
+	// energies of the arcs of the train graph that leave the same state
+	// (the competing classes and segments), measured on the first 64
+	// examples of the data, falls below this fraction of the largest
+	// spread seen, or when the share of those examples whose best path
+	// spells the target falls below half the largest seen: the collapse
+	// of losses without a margin (LeCun et al. 1998, section VI). 0
+	// disables it.
 	Collapse float64
 	// Init says where training starts (not when resuming), node by node:
 	// "fresh" for the node's own seeded initialisation, or a model file
@@ -294,14 +296,12 @@ func (p *Pipeline) Train(ctx context.Context, c *TrainConfig, opt TrainOptions) 
 	}
 	tr := &gtn.Trainer{Params: params, Optimizer: optimizer, Schedule: c.Schedule, Workers: c.Workers, Progress: opt.Progress}
 	step := p.stepFunc(c)
-	var start energyStats
-	var maxSpread float64
+	var most energyStats // the largest spread and share read right seen
 	if c.Collapse > 0 {
 		var err error
-		if start, err = p.energyStats(c); err != nil {
+		if most, err = p.energyStats(c); err != nil {
 			return err
 		}
-		maxSpread = start.spread
 	}
 	for epoch := first; epoch < epochs; epoch++ {
 		order := datasets.Permutation(c.Data.Len(), c.Seed, epoch)
@@ -323,8 +323,8 @@ func (p *Pipeline) Train(ctx context.Context, c *TrainConfig, opt TrainOptions) 
 				return err
 			}
 			line += fmt.Sprintf(", arc energies: mean %.4g, spread %.4g", now.mean, now.spread)
-			maxSpread = max(maxSpread, now.spread)
-			if err := now.collapsed(start, maxSpread, c); err != nil {
+			most.spread, most.right = max(most.spread, now.spread), max(most.right, now.right)
+			if err := now.collapsed(most, c); err != nil {
 				fmt.Fprintln(logOrDiscard(opt.Log), line)
 				return err
 			}
@@ -408,30 +408,39 @@ func (p *Pipeline) initNodes(init map[string]string) error {
 	return nil
 }
 
-// energyStats describe the arc energies of the train graph over the first
-// examples of the training data: their mean, and the spread between the
+// energyStats describe the train graph over the first examples of the
+// training data: the mean of its arc energies, their spread between the
 // arcs that leave the same state (the classes and segments competing
-// there: the mean of their standard deviations).
-type energyStats struct{ mean, spread float64 }
+// there: the mean of their standard deviations), and the fraction of the
+// examples whose best path spells the target.
+type energyStats struct{ mean, spread, right float64 }
 
 // collapseSample is the number of examples energyStats looks at.
-const collapseSample = 32
+const collapseSample = 64
 
 func (p *Pipeline) energyStats(c *TrainConfig) (energyStats, error) {
 	rc := &RunContext{Tape: gtn.NewTape(nil)}
 	var n, sum, spread float64
-	groups := 0
+	groups, right, total := 0, 0, 0
 	for i := range min(collapseSample, c.Data.Len()) {
 		rc.Tape.Reset()
 		ex, err := c.Data.Example(i, 0)
 		if err != nil {
 			return energyStats{}, err
 		}
+		target, err := p.TargetLabels(ex.Target)
+		if err != nil {
+			return energyStats{}, fmt.Errorf("example %d: %w", i, err)
+		}
 		vals, err := p.RunUntil(rc, c.Graph, ex.Inputs...)
 		if err != nil {
 			return energyStats{}, fmt.Errorf("example %d: %w", i, err)
 		}
 		g := vals[c.Graph].(*gtn.GraphVar).G
+		total++
+		if best, err := graphs.Viterbi(g); err == nil && slices.Equal(best.OLabels(g), target) {
+			right++
+		}
 		for st := range g.NumStates() {
 			lo, hi := g.Arcs(st)
 			var gs, gs2 float64
@@ -455,21 +464,23 @@ func (p *Pipeline) energyStats(c *TrainConfig) (energyStats, error) {
 	if groups > 0 {
 		s.spread = spread / float64(groups)
 	}
+	if total > 0 {
+		s.right = float64(right) / float64(total)
+	}
 	return s, nil
 }
 
 // collapsed reports a collapse: the spread fell below Collapse times the
-// largest spread seen, or the mean moved from its start by more than
-// 1/Collapse times that spread.
-func (s energyStats) collapsed(start energyStats, maxSpread float64, c *TrainConfig) error {
-	if maxSpread == 0 {
-		return nil
-	}
+// largest spread seen (the energies flatten), or the examples read right
+// fell below half the most seen while at least a fifth were (the
+// energies run away from what the answers need).
+func (s energyStats) collapsed(most energyStats, c *TrainConfig) error {
+	const advice = "the %s loss has no margin that keeps wrong answers' energies above the correct one's: use nll, hinge or log"
 	switch {
-	case s.spread < c.Collapse*maxSpread:
-		return fmt.Errorf("training collapsed: the energies of the competing arcs of graph %s flattened (spread %.4g, at most %.4g before); the %s loss has no contrastive term that keeps wrong answers' energies up: use perceptron, nll, hinge or log", c.Graph, s.spread, maxSpread, c.Loss.Name())
-	case math.Abs(s.mean-start.mean) > maxSpread/c.Collapse:
-		return fmt.Errorf("training collapsed: the arc energies of graph %s ran away (mean %.4g, %.4g before training, spread at most %.4g); the %s loss has no contrastive term that keeps wrong answers' energies up: use perceptron, nll, hinge or log", c.Graph, s.mean, start.mean, maxSpread, c.Loss.Name())
+	case most.spread > 0 && s.spread < c.Collapse*most.spread:
+		return fmt.Errorf("training collapsed: the energies of the competing arcs of graph %s flattened (spread %.4g, at most %.4g before); "+advice, c.Graph, s.spread, most.spread, c.Loss.Name())
+	case most.right >= 0.2 && s.right < most.right/2:
+		return fmt.Errorf("training collapsed: the best paths of graph %s read %.0f%% of the first training examples right, %.0f%% before (arc energies: mean %.4g, spread %.4g); "+advice, c.Graph, 100*s.right, 100*most.right, s.mean, s.spread, c.Loss.Name())
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gotn/gotn/datasets"
+	"github.com/gotn/gotn/gtn"
 )
 
 // miniMNIST is mnist-lenet5.yaml on a small part of MNIST.
@@ -180,5 +181,33 @@ func TestTrainInit(t *testing.T) {
 	}
 	if err := p.initNodes(map[string]string{"lenet": saved + "#other"}); err == nil {
 		t.Error("init from a node the model does not have was accepted")
+	}
+}
+
+// TestCollapsed checks the collapse criteria: energies that flatten, and
+// answers that stop being right.
+func TestCollapsed(t *testing.T) {
+	c := &TrainConfig{Graph: "g", Loss: gtn.EnergyLoss{}, Collapse: 0.05}
+	most := energyStats{mean: 10, spread: 4, right: 0.8}
+	for _, tc := range []struct {
+		now  energyStats
+		want string
+	}{
+		{energyStats{mean: 12, spread: 3, right: 0.9}, ""},
+		{energyStats{mean: 12, spread: 0.1, right: 0.9}, "flattened"},
+		{energyStats{mean: -2000, spread: 400, right: 0.05}, "read 5%"},
+		{energyStats{mean: 9, spread: 3.5, right: 0.45}, ""},
+	} {
+		err := tc.now.collapsed(most, c)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%+v: %v", tc.now, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%+v: error %v, want one saying %q", tc.now, err, tc.want)
+		}
+	}
+	// Nothing is decided before the answers are a fifth right.
+	if err := (energyStats{spread: 3, right: 0}).collapsed(energyStats{spread: 4, right: 0.1}, c); err != nil {
+		t.Errorf("early training: %v", err)
 	}
 }

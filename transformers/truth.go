@@ -9,6 +9,10 @@ const (
 	TruthJunk = -1
 	// TruthUnsure marks a segment too close to call either way.
 	TruthUnsure = -2
+	// TruthMark marks a segment with (almost) no character ink: a mark
+	// that is not a character, such as punctuation or a rule, when the
+	// ground truth owns only the characters' ink.
+	TruthMark = -3
 )
 
 // The thresholds of Truth: a segment is character k when it holds at least
@@ -25,9 +29,10 @@ const (
 // (width srcW, row by row), the index of the character that owns it, or
 // -1 (paper or noise, which counts for nothing). A segment is character k
 // when it holds at least TruthCover of k's ink and at most TruthForeign of
-// the characters' ink it holds is not k's; it is junk when it holds less
-// than 55% of every character or more than 40% of foreign ink; otherwise
-// it is unsure. Ink is measured in the normalised image.
+// the characters' ink it holds is not k's; it is a mark when at most 10%
+// of its ink belongs to characters; it is junk when it holds less than 55%
+// of every character or more than 40% of foreign ink; otherwise it is
+// unsure. Ink is measured in the normalised image.
 func (s *Segmentation) Truth(owner []int8, srcW, srcH, chars int) []int {
 	// Ink of each piece per owner (chars+1 columns, the last for none).
 	np := s.NumPieces
@@ -78,6 +83,8 @@ func (s *Segmentation) Truth(owner []int8, srcW, srcH, chars int) []int {
 			foreign = 1 - acc[best]/sum
 		}
 		switch {
+		case sum <= 0.1*(sum+acc[chars]):
+			out[i] = TruthMark
 		case best >= 0 && bestFrac >= TruthCover && foreign <= TruthForeign:
 			out[i] = best
 		case best < 0 || bestFrac < 0.55 || foreign > 0.4:
