@@ -1,0 +1,166 @@
+package pipelines
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gotn/gotn/datasets"
+	"github.com/gotn/gotn/gtn"
+)
+
+// testStrings returns n generated test strings of 3 to 6 digits (the
+// evaluation strings of digits-hos.yaml), or skips without MNIST.
+func testStrings(t *testing.T, n int) []*datasets.DigitString {
+	t.Helper()
+	dir, err := datasets.MNISTDir("")
+	if err != nil {
+		t.Skipf("MNIST not available: %v", err)
+	}
+	m, err := datasets.LoadMNIST(dir, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := datasets.DefaultDigitStrings()
+	cfg.MinLen, cfg.MaxLen = 3, 6
+	d, err := datasets.NewDigitStrings(m, n, 7, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]*datasets.DigitString, n)
+	for i := range out {
+		out[i] = d.String(i)
+	}
+	return out
+}
+
+// TestStringPipelines runs the committed digit-string readers on test
+// strings through the pipeline API and checks that they read most of
+// them, each answer with a confidence in (0, 1].
+func TestStringPipelines(t *testing.T) {
+	strs := testStrings(t, 40)
+	for _, tc := range []struct {
+		file string
+		want int // strings of 40 to read right at least
+	}{
+		{"digits-hos.yaml", 34},
+		{"digits-sdnn.yaml", 32},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			p, err := Load(tc.file, DefaultRegistry())
+			if err != nil {
+				t.Fatal(err)
+			}
+			right := 0
+			rc := &RunContext{Tape: gtn.NewTape(nil)}
+			for _, s := range strs {
+				rc.Tape.Reset()
+				out, err := p.Run(rc, &Image{Width: s.Width, Height: s.Height, Ink: s.Ink})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ans, err := Interpret(out.(*gtn.GraphVar).G, p.Symbols)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !(ans.Confidence > 0 && ans.Confidence <= 1) {
+					t.Errorf("%s: confidence %v", s.Text(), ans.Confidence)
+				}
+				if ans.Text == s.Text() {
+					right++
+				}
+			}
+			if right < tc.want {
+				t.Errorf("read %d of %d strings right, want at least %d", right, len(strs), tc.want)
+			}
+		})
+	}
+}
+
+// TestStringDataSources checks the generated data sources: deterministic
+// examples, targets in the pipelines' symbol tables, framed segments and
+// windows.
+func TestStringDataSources(t *testing.T) {
+	testStrings(t, 1) // skips without MNIST
+	src := `pipeline: p
+input: image
+nodes:
+  input: {use: digit-input, from: image, field: 32, size: 32}
+  recog: {use: recognizer, from: input, arch: lenet5, classes: 11}
+  graph: {use: class-graph, from: recog}
+output: graph
+symbols: SYMS
+train:
+  data: {source: SOURCE, count: 50}
+`
+	syms, _ := filepath.Abs("grammars/digits-junk.syms")
+	for _, source := range []string{"digit-strings", "digit-pieces", "digit-windows"} {
+		t.Run(source, func(t *testing.T) {
+			text := strings.NewReplacer("SYMS", syms, "SOURCE", source).Replace(src)
+			sp, err := ParseSpec("p.yaml", t.TempDir(), []byte(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := Assemble(sp, DefaultRegistry())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := p.TrainConfig()
+			if err != nil {
+				t.Fatal(err)
+			}
+			junk := 0
+			for i := range c.Data.Len() {
+				a, err := c.Data.Example(i, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := c.Data.Example(i, 0)
+				im, imb := a.Inputs[0].(*Image), b.Inputs[0].(*Image)
+				if strings.Join(a.Target, "") != strings.Join(b.Target, "") || len(im.Ink) != len(imb.Ink) {
+					t.Fatalf("example %d is not deterministic", i)
+				}
+				if _, err := p.TargetLabels(a.Target); err != nil {
+					t.Fatalf("example %d: %v", i, err)
+				}
+				if source != "digit-strings" && (im.Width != 32 || im.Height != 32 || len(a.Target) != 1) {
+					t.Fatalf("example %d: %d×%d image, target %v", i, im.Width, im.Height, a.Target)
+				}
+				if a.Target[0] == JunkSymbol {
+					junk++
+				}
+			}
+			if source != "digit-strings" && (junk < 10 || junk > 40) {
+				t.Errorf("%d junk examples of 50, want about half", junk)
+			}
+		})
+	}
+}
+
+// TestORANDPipeline evaluates orand-hos.yaml on the held-out fifth of
+// ORAND-CAR-A when it is available ($GTN_DATA/orand-car-a).
+func TestORANDPipeline(t *testing.T) {
+	if _, err := datasets.ORANDDir(""); err != nil {
+		t.Skipf("ORAND-CAR-A not available (set GTN_DATA to the directory holding orand-car-a/): %v", err)
+	}
+	if testing.Short() {
+		t.Skip("short mode")
+	}
+	p, err := Load("orand-hos.yaml", DefaultRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := p.EvalConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Evaluate(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The committed model reads 71.8% of the held-out fifth.
+	if acc := res.Metrics["string_accuracy"]; acc < 0.68 {
+		t.Errorf("string accuracy %.3f on the held-out fifth, want at least 0.68", acc)
+	}
+}
