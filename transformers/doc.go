@@ -17,7 +17,9 @@
 //     convolutionally over the whole string image, its output sequence as a
 //     graph (SDNNGraph), and CharacterModel, the transducer that turns its
 //     repeated and partial detections into characters;
-//   - grammars (DigitGrammar) and path selection helpers (Constrain).
+//   - grammars (LengthGrammar; any graph will do: a lexicon, the amount
+//     grammar of a check) and the path selector (SelectPaths: the paths
+//     whose labels spell a target).
 //
 // Composition with a grammar, Viterbi and the forward algorithm are those of
 // packages graphs and gtn; the energy-based losses on the resulting

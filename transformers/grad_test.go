@@ -24,16 +24,11 @@ func toyHOS(t testing.TB) *HOS {
 
 // lengthGrammar returns an acceptor of 1..maxLen labels from 1..chars.
 func lengthGrammar(t testing.TB, chars, maxLen int) *graphs.Graph {
-	b := graphs.NewBuilder()
-	b.AddStates(maxLen + 1)
-	b.SetStart(0)
-	for s := range maxLen {
-		for c := 1; c <= chars; c++ {
-			b.AddArc(s, s+1, int32(c), int32(c), 0)
-		}
-		b.SetFinal(s+1, 0)
+	labels := make([]int32, chars)
+	for i := range labels {
+		labels[i] = int32(i + 1)
 	}
-	g, _, err := b.Build()
+	g, err := LengthGrammar(labels, 1, maxLen)
 	if err != nil {
 		t.Fatal(err)
 	}

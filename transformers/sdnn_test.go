@@ -1,6 +1,7 @@
 package transformers
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -115,4 +116,32 @@ func equalLabels(a, b []int32) bool {
 		}
 	}
 	return true
+}
+
+// TestSelectPathsAndLengthGrammar: the grammar of 2-3 labels accepts
+// exactly those lengths; selecting the paths that spell a target keeps
+// exactly them, and fails with ErrNoPath for a target not there.
+func TestSelectPathsAndLengthGrammar(t *testing.T) {
+	g, err := LengthGrammar([]int32{1, 2}, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := graphs.NBest(g, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 4+8 {
+		t.Errorf("%d strings of 2-3 labels over 2, want 12", len(paths))
+	}
+	tp := gtn.NewTape(nil)
+	sel, err := SelectPaths(tp, tp.Graph(g), []int32{2, 1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps, _ := graphs.NBest(sel.G, 10); len(ps) != 1 || !equalLabels(ps[0].OLabels(sel.G), []int32{2, 1, 2}) {
+		t.Errorf("selected %d paths", len(ps))
+	}
+	if _, err := SelectPaths(tp, tp.Graph(g), []int32{1}); !errors.Is(err, graphs.ErrNoPath) {
+		t.Errorf("a target of the wrong length: %v, want ErrNoPath", err)
+	}
 }
