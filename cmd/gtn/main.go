@@ -13,6 +13,7 @@ const usage = `gtn: graph transformer networks
 
 Usage:
   gtn fst COMMAND [flags] FILE...   weighted graph operations (gtn fst -h)
+  gtn mnist COMMAND [flags]         train and evaluate LeNet on MNIST (gtn mnist -h)
 
 Exit codes: 0 ok, 1 failure (bad input), 2 usage error.
 `
@@ -30,6 +31,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "fst":
 		return runFst(args[1:], stdin, stdout, stderr)
+	case "mnist":
+		return runMnist(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
