@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gotn/gotn/gtn"
 )
@@ -36,6 +37,12 @@ type Chain struct {
 	bp                  []int32
 	path, path2         []int32
 	gEmit, gTrans       []float64
+
+	// Exponentials of the last transition energies (see prepareTrans).
+	transCopy  []float64
+	transL     int
+	transBeta  float64
+	mT, mS, mE float64
 }
 
 // ErrUnderflow is returned when a forward or backward pass underflows:
@@ -252,38 +259,19 @@ func (c *Chain) Free(emit, trans []float64, L int, beta, scale float64, dEmit, d
 // free is forward-backward in probability space with per-position scaling
 // (as CRFsuite does): exponentials of energies shifted by their minimum,
 // normalised forward vectors, and the logarithm of the scale factors summed
-// into the free energy.
+// into the free energy. The exponentials of the transition energies are
+// kept from call to call while trans and beta do not change (training
+// evaluates many sentences with the same transitions).
 func (c *Chain) free(emit, trans []float64, T int, beta, scale float64, dEmit, dTrans []float64) (float64, error) {
 	L, L1 := c.L, c.L+1
 	c.s = grow(c.s, T*L)
 	c.alpha = grow(c.alpha, T*L)
 	c.c = grow(c.c, T)
-	c.m = grow(c.m, L*L)
-	c.st = grow(c.st, L)
-	c.en = grow(c.en, L)
-	s, alpha, cs, M, st, en := c.s, c.alpha, c.c, c.m, c.st, c.en
+	s, alpha, cs := c.s, c.alpha, c.c
+	c.prepareTrans(trans, beta)
+	M, st, en := c.m, c.st, c.en
 
-	// Shifts: the energies of each block relative to its minimum.
-	shift := 0.0
-	mT := math.Inf(1)
-	for i := range L {
-		for _, v := range trans[i*L1 : i*L1+L] {
-			mT = min(mT, v)
-		}
-	}
-	mS, mE := math.Inf(1), math.Inf(1)
-	for j := range L {
-		mS = min(mS, trans[L*L1+j])
-		mE = min(mE, trans[j*L1+L])
-	}
-	for i := range L {
-		for j := range L {
-			M[i*L+j] = math.Exp(-beta * (trans[i*L1+j] - mT))
-		}
-		st[i] = math.Exp(-beta * (trans[L*L1+i] - mS))
-		en[i] = math.Exp(-beta * (trans[i*L1+L] - mE))
-	}
-	shift += mS + float64(T-1)*mT + mE
+	shift := c.mS + float64(T-1)*c.mT + c.mE
 	for t := range T {
 		e := emit[t*L : t*L+L]
 		m := e[0]
@@ -291,9 +279,10 @@ func (c *Chain) free(emit, trans []float64, T int, beta, scale float64, dEmit, d
 			m = min(m, v)
 		}
 		shift += m
-		st := s[t*L : t*L+L]
+		sv := s[t*L : t*L+L]
+		sv = sv[:len(e)]
 		for j, v := range e {
-			st[j] = math.Exp(-beta * (v - m))
+			sv[j] = math.Exp(-beta * (v - m))
 		}
 	}
 
@@ -302,8 +291,10 @@ func (c *Chain) free(emit, trans []float64, T int, beta, scale float64, dEmit, d
 	for t := range T {
 		a := alpha[t*L : t*L+L]
 		sv := s[t*L : t*L+L]
+		sv = sv[:len(a)]
 		if t == 0 {
-			for j := range L {
+			st := st[:len(a)]
+			for j := range a {
 				a[j] = st[j] * sv[j]
 			}
 		} else {
@@ -314,6 +305,7 @@ func (c *Chain) free(emit, trans []float64, T int, beta, scale float64, dEmit, d
 					continue
 				}
 				row := M[i*L : i*L+L]
+				row = row[:len(a)]
 				for j, mv := range row {
 					a[j] += p * mv
 				}
@@ -352,7 +344,11 @@ func (c *Chain) free(emit, trans []float64, T int, beta, scale float64, dEmit, d
 
 	// Backward: b_t[i] = Σ_j M[i,j] s_{t+1}[j] b_{t+1}[j] / c_{t+1}, with
 	// b_{T-1} = en. Posteriors: γ_t = α̂_t b_t / z,
-	// ξ_t(i,j) = α̂_{t-1}[i] M[i,j] s_t[j] b_t[j] / (c_t z).
+	// ξ_t(i,j) = α̂_{t-1}[i] M[i,j] s_t[j] b_t[j] / (c_t z). The ξ_t are
+	// summed over t without the factor M[i,j] (outer products of α̂_{t-1}
+	// and s_t b_t / c_t), which multiplies the sum once at the end; a row
+	// i whose posterior γ_{t-1}(i) is below 1e-14 adds less than that to
+	// the gradient and is skipped.
 	c.back = grow(c.back, 2*L)
 	c.xi = grow(c.xi, L*L)
 	c.tmp = grow(c.tmp, L)
@@ -364,45 +360,91 @@ func (c *Chain) free(emit, trans []float64, T int, beta, scale float64, dEmit, d
 	for t := T - 1; t >= 0; t-- {
 		a := alpha[t*L : t*L+L]
 		de := dEmit[t*L : t*L+L]
-		for j := range L {
-			de[j] += k * a[j] * b[j]
+		de = de[:len(a)]
+		bt := b[:len(a)]
+		for j := range a {
+			de[j] += k * a[j] * bt[j]
 		}
 		if t == 0 {
 			break
 		}
 		sv := s[t*L : t*L+L]
+		sv = sv[:len(bt)]
+		tmp := tmp[:len(bt)]
 		inv := 1 / cs[t]
-		for j := range L {
-			tmp[j] = sv[j] * b[j] * inv
+		for j := range bt {
+			tmp[j] = sv[j] * bt[j] * inv
 		}
 		prev := alpha[(t-1)*L : t*L]
 		for i := range L {
 			row := M[i*L : i*L+L]
-			x := xi[i*L : i*L+L]
-			p := prev[i] * k
+			row = row[:len(tmp)]
 			acc := 0.0
 			for j, mv := range row {
-				w := mv * tmp[j]
-				acc += w
-				x[j] += p * w
+				acc += mv * tmp[j]
 			}
 			nb[i] = acc
+			p := prev[i]
+			if p*acc < 1e-14*z {
+				continue
+			}
+			x := xi[i*L : i*L+L]
+			x = x[:len(tmp)]
+			for j, v := range tmp {
+				x[j] += p * v
+			}
 		}
 		b, nb = nb, b
 	}
 	for i := range L {
-		for j := range L {
-			dTrans[i*L1+j] += xi[i*L+j]
+		row := M[i*L : i*L+L]
+		for j, mv := range row {
+			dTrans[i*L1+j] += k * mv * xi[i*L+j]
 		}
 	}
-	// Start and end transitions: posteriors of the first and last labels.
+	// Start and end transitions: posteriors of the first and last labels
+	// (b_0 is in b after the loop).
 	first, lastA := alpha[:L], alpha[(T-1)*L:T*L]
-	// γ_0 = α̂_0 b_0 / z; b_0 is in b after the loop.
 	for j := range L {
 		dTrans[L*L1+j] += k * first[j] * b[j]
 		dTrans[j*L1+L] += k * lastA[j] * en[j]
 	}
 	return F, nil
+}
+
+// prepareTrans computes the exponentials of the transition energies at
+// beta, shifted by their minima (mT inside the chain, mS from BOS, mE to
+// EOS), unless they were computed for the same trans and beta last time.
+func (c *Chain) prepareTrans(trans []float64, beta float64) {
+	L, L1 := c.L, c.L+1
+	if c.transL == L && c.transBeta == beta && slices.Equal(c.transCopy, trans) {
+		return
+	}
+	c.transL, c.transBeta = L, beta
+	c.transCopy = append(c.transCopy[:0], trans...)
+	c.m = grow(c.m, L*L)
+	c.st = grow(c.st, L)
+	c.en = grow(c.en, L)
+	M, st, en := c.m, c.st, c.en
+	mT := math.Inf(1)
+	for i := range L {
+		for _, v := range trans[i*L1 : i*L1+L] {
+			mT = min(mT, v)
+		}
+	}
+	mS, mE := math.Inf(1), math.Inf(1)
+	for j := range L {
+		mS = min(mS, trans[L*L1+j])
+		mE = min(mE, trans[j*L1+L])
+	}
+	for i := range L {
+		for j := range L {
+			M[i*L+j] = math.Exp(-beta * (trans[i*L1+j] - mT))
+		}
+		st[i] = math.Exp(-beta * (trans[L*L1+i] - mS))
+		en[i] = math.Exp(-beta * (trans[i*L1+L] - mE))
+	}
+	c.mT, c.mS, c.mE = mT, mS, mE
 }
 
 // Loss computes the energy-based loss (gtn.Loss) of the lattice for the
