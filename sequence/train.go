@@ -90,18 +90,18 @@ type TrainConfig struct {
 
 // Stats describes a training run.
 type Stats struct {
-	Method                 string
-	Sentences, Tokens      int
-	Labels                 int
-	Attributes, Features   int
-	Iterations             int     // L-BFGS iterations or epochs
-	Evaluations            int     // objective and gradient evaluations (CRF)
-	Objective              float64 // final objective (CRF) or mean loss of the last epoch
-	Status                 string  // why L-BFGS stopped
-	ExtractSeconds         float64 // feature extraction and indexing
-	TrainSeconds           float64 // optimisation
-	PeakHeapBytes          uint64  // runtime heap in use after indexing, a lower bound of the peak
-	FeatureBytes, DataBytes int64  // parameters; encoded training data
+	Method                  string
+	Sentences, Tokens       int
+	Labels                  int
+	Attributes, Features    int
+	Iterations              int     // L-BFGS iterations or epochs
+	Evaluations             int     // objective and gradient evaluations (CRF)
+	Objective               float64 // final objective (CRF) or mean loss of the last epoch
+	Status                  string  // why L-BFGS stopped
+	ExtractSeconds          float64 // feature extraction and indexing
+	TrainSeconds            float64 // optimisation
+	PeakHeapBytes           uint64  // runtime heap in use after indexing, a lower bound of the peak
+	FeatureBytes, DataBytes int64   // parameters; encoded training data
 }
 
 // Train trains a labeler on sentences (which must have the label column).
