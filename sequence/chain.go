@@ -34,7 +34,7 @@ type Chain struct {
 	c                   []float64
 	m, st, en, xi, tmp  []float64
 	delta, delta2       []float64
-	bp                  []int32
+	bp, cand            []int32
 	path, path2         []int32
 	gEmit, gTrans       []float64
 
@@ -118,12 +118,15 @@ func (c *Chain) viterbi(emit, trans []float64, T int, path []int32) float64 {
 	// access in the inner loop.
 	c.tmp = grow(c.tmp, L*L)
 	tr := c.tmp
+	minT, maxT := math.Inf(1), math.Inf(-1)
 	for i := range L {
 		row := trans[i*L1 : i*L1+L]
 		for j, v := range row {
 			tr[j*L+i] = v
+			minT, maxT = min(minT, v), max(maxT, v)
 		}
 	}
+	c.cand = grow(c.cand, L)
 	d, nd := c.delta, c.delta2
 	for j := range L {
 		d[j] = trans[L*L1+j] + emit[j]
@@ -131,16 +134,47 @@ func (c *Chain) viterbi(emit, trans []float64, T int, path []int32) float64 {
 	for t := 1; t < T; t++ {
 		bp := c.bp[t*L : t*L+L]
 		e := emit[t*L : t*L+L]
+		// Exact pruning: a label i with d[i] > min(d) + (maxT − minT)
+		// loses to the best label of d whatever the next label is.
+		minD := d[0]
+		for _, v := range d[1:] {
+			minD = min(minD, v)
+		}
+		thr := minD + (maxT - minT)
+		cand := c.cand[:0]
+		for i, v := range d {
+			if v <= thr {
+				cand = append(cand, int32(i))
+			}
+		}
+		// Two interleaved minima (even and odd candidates) halve the
+		// chain of dependent comparisons; ties go to the smaller label,
+		// as in a plain left-to-right scan.
+		inf := math.Inf(1)
 		for j := range L {
 			col := tr[j*L : j*L+L]
-			best, arg := d[0]+col[0], 0
-			for i := 1; i < L; i++ {
-				if v := d[i] + col[i]; v < best {
-					best, arg = v, i
+			b0, b1 := inf, inf
+			var g0, g1 int32
+			q := 0
+			for ; q+1 < len(cand); q += 2 {
+				i, k := cand[q], cand[q+1]
+				if v := d[i] + col[i]; v < b0 {
+					b0, g0 = v, i
+				}
+				if v := d[k] + col[k]; v < b1 {
+					b1, g1 = v, k
 				}
 			}
-			nd[j] = best + e[j]
-			bp[j] = int32(arg)
+			if q < len(cand) {
+				if i := cand[q]; d[i]+col[i] < b0 {
+					b0, g0 = d[i]+col[i], i
+				}
+			}
+			if b1 < b0 || (b1 == b0 && g1 < g0) {
+				b0, g0 = b1, g1
+			}
+			nd[j] = b0 + e[j]
+			bp[j] = g0
 		}
 		d, nd = nd, d
 	}

@@ -169,20 +169,50 @@ func (m *Model) checkTokens(s *datasets.Sentence, needLabel bool) error {
 	return nil
 }
 
-// emissions writes the T×L emission energies of x into emit.
+// emissions writes the T×L emission energies of x into emit. The
+// attributes of a token are summed into four interleaved partial rows, so
+// that the additions into the same label do not wait on one another.
 func (m *Model) emissions(x *encoded, emit []float64) {
 	L := len(m.Labels)
-	clear(emit)
 	w := m.params
+	var stack [4 * 64]float64
+	var acc []float64
+	if 4*L <= len(stack) {
+		acc = stack[:4*L]
+	} else {
+		acc = make([]float64, 4*L)
+	}
+	a0, a1, a2, a3 := acc[:L], acc[L:2*L], acc[2*L:3*L], acc[3*L:]
 	start := int32(0)
 	for t, end := range x.ends {
+		clear(acc)
+		attrs := x.attrs[start:end]
+		n := len(attrs) &^ 3
+		for q := 0; q < n; q += 4 {
+			m.addAttr(a0, w, attrs[q])
+			m.addAttr(a1, w, attrs[q+1])
+			m.addAttr(a2, w, attrs[q+2])
+			m.addAttr(a3, w, attrs[q+3])
+		}
+		for _, a := range attrs[n:] {
+			m.addAttr(a0, w, a)
+		}
 		row := emit[t*L : t*L+L]
-		for _, a := range x.attrs[start:end] {
-			for k := m.first[a]; k < m.first[a+1]; k++ {
-				row[m.flabel[k]] += w[k]
-			}
+		row = row[:len(a0)]
+		a1, a2, a3 := a1[:len(a0)], a2[:len(a0)], a3[:len(a0)]
+		for j, v := range a0 {
+			row[j] = (v + a1[j]) + (a2[j] + a3[j])
 		}
 		start = end
+	}
+}
+
+// addAttr adds the feature energies of attribute a to row.
+func (m *Model) addAttr(row, w []float64, a int32) {
+	lo, hi := m.first[a], m.first[a+1]
+	ws := w[lo:hi]
+	for j, y := range m.flabel[lo:hi] {
+		row[y] += ws[j]
 	}
 }
 
@@ -194,8 +224,10 @@ func (m *Model) scatter(x *encoded, dEmit, g []float64) {
 	for t, end := range x.ends {
 		row := dEmit[t*L : t*L+L]
 		for _, a := range x.attrs[start:end] {
-			for k := m.first[a]; k < m.first[a+1]; k++ {
-				g[k] += row[m.flabel[k]]
+			lo, hi := m.first[a], m.first[a+1]
+			gs := g[lo:hi]
+			for j, y := range m.flabel[lo:hi] {
+				gs[j] += row[y]
 			}
 		}
 		start = end
