@@ -30,6 +30,11 @@ type Config struct {
 	// Scheme is the tagging scheme of the labels, for scoring chunks
 	// (iob1, iob2, iobes; "" means iob2).
 	Scheme string `json:"scheme"`
+	// ModelScheme, when set and different from Scheme, is the scheme the
+	// model labels in: training labels are converted to it and
+	// predictions back to Scheme (IOBES often labels chunks better than
+	// IOB2, at the price of more labels).
+	ModelScheme string `json:"model_scheme,omitempty"`
 }
 
 // labelColumn returns the index of the label column.
@@ -75,9 +80,10 @@ type Model struct {
 	// Labels are the label names; label i is Labels[i].
 	Labels []string
 
-	templates []Template
-	labelCol  int
-	labelIdx  map[string]int32
+	templates           []Template
+	labelCol            int
+	scheme, modelScheme Scheme
+	labelIdx            map[string]int32
 
 	// Attributes: hash of "template=value" → attribute index, and the
 	// hash of each attribute (for saving).
@@ -113,10 +119,16 @@ func newModel(cfg Config) (*Model, error) {
 	if m.Scheme == "" {
 		m.Scheme = "iob2"
 	}
-	if _, err := ParseScheme(m.Scheme); err != nil {
+	var err error
+	if m.scheme, err = ParseScheme(m.Scheme); err != nil {
 		return nil, err
 	}
-	var err error
+	m.modelScheme = m.scheme
+	if m.ModelScheme != "" {
+		if m.modelScheme, err = ParseScheme(m.ModelScheme); err != nil {
+			return nil, err
+		}
+	}
 	if m.labelCol, err = cfg.labelColumn(); err != nil {
 		return nil, err
 	}
@@ -284,7 +296,23 @@ func (m *Model) Predict(s *datasets.Sentence) ([]string, error) {
 	for i, y := range ids {
 		out[i] = m.Labels[y]
 	}
-	return out, nil
+	return m.fromModelScheme(out), nil
+}
+
+// toModelScheme converts gold labels from Scheme to ModelScheme.
+func (m *Model) toModelScheme(tags []string) []string {
+	if m.modelScheme == m.scheme {
+		return tags
+	}
+	return ConvertTags(tags, m.scheme, m.modelScheme)
+}
+
+// fromModelScheme converts predicted labels from ModelScheme to Scheme.
+func (m *Model) fromModelScheme(tags []string) []string {
+	if m.modelScheme == m.scheme {
+		return tags
+	}
+	return ConvertTags(tags, m.modelScheme, m.scheme)
 }
 
 // predict returns the best label indices of tokens, in tg.path.
@@ -505,12 +533,12 @@ func Load(path string) (*Model, error) {
 	return FromGTNModel(g, path)
 }
 
-// labelSet returns the sorted distinct labels of column col.
-func labelSet(sents []datasets.Sentence, col int) []string {
+// labelSet returns the sorted distinct labels of label sequences.
+func labelSet(golds [][]string) []string {
 	seen := map[string]bool{}
-	for i := range sents {
-		for _, tok := range sents[i].Tokens {
-			seen[tok[col]] = true
+	for _, g := range golds {
+		for _, y := range g {
+			seen[y] = true
 		}
 	}
 	out := make([]string, 0, len(seen))

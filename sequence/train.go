@@ -154,7 +154,12 @@ func build(train []datasets.Sentence, cfg *TrainConfig, st *Stats) (*Model, []en
 			return nil, nil, err
 		}
 	}
-	m.setLabels(labelSet(train, m.labelCol))
+	// Gold labels, in the model's scheme.
+	golds := make([][]string, len(train))
+	for i := range train {
+		golds[i] = m.toModelScheme(train[i].Column(m.labelCol))
+	}
+	m.setLabels(labelSet(golds))
 	L := len(m.Labels)
 
 	// Attributes in order of first occurrence; each sentence encoded.
@@ -175,8 +180,8 @@ func build(train []datasets.Sentence, cfg *TrainConfig, st *Stats) (*Model, []en
 			}
 			x.attrs[j] = a
 		}
-		for t, tok := range s.Tokens {
-			x.gold[t] = m.labelIdx[tok[m.labelCol]]
+		for t, y := range golds[i] {
+			x.gold[t] = m.labelIdx[y]
 		}
 		data[i] = x
 		st.Tokens += s.Len()
