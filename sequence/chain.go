@@ -412,11 +412,7 @@ func (c *Chain) free(emit, trans []float64, T int, beta, scale float64, dEmit, d
 		prev := alpha[(t-1)*L : t*L]
 		for i := range L {
 			row := M[i*L : i*L+L]
-			row = row[:len(tmp)]
-			acc := 0.0
-			for j, mv := range row {
-				acc += mv * tmp[j]
-			}
+			acc := dot(row, tmp)
 			nb[i] = acc
 			p := prev[i]
 			if p*acc < 1e-14*z {
@@ -444,6 +440,24 @@ func (c *Chain) free(emit, trans []float64, T int, beta, scale float64, dEmit, d
 		dTrans[j*L1+L] += k * lastA[j] * en[j]
 	}
 	return F, nil
+}
+
+// dot returns Σ x[j] y[j] (len(y) >= len(x)), with four partial sums so
+// that the additions do not wait on one another.
+func dot(x, y []float64) float64 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+3 < len(x); j += 4 {
+		s0 += x[j] * y[j]
+		s1 += x[j+1] * y[j+1]
+		s2 += x[j+2] * y[j+2]
+		s3 += x[j+3] * y[j+3]
+	}
+	for ; j < len(x); j++ {
+		s0 += x[j] * y[j]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // prepareTrans computes the exponentials of the transition energies at

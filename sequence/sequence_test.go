@@ -103,6 +103,23 @@ func TestTinyTaskLearnedExactly(t *testing.T) {
 			t.Errorf("%s (all labels %v): F1 %.2f, accuracy %.2f, want 100 (stats %+v)", tc.Method, tc.AllLabels, r.F1, r.Accuracy, st)
 		}
 	}
+	// Trained in IOBES, answering in IOB2.
+	c := cfg
+	c.ModelScheme = "iobes"
+	m, _, err := Train(context.Background(), train, TrainConfig{Config: c, Method: MethodCRF, C2: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(m.Labels, " "), "E-NP") {
+		t.Errorf("IOBES model labels %v", m.Labels)
+	}
+	r, pred, err := m.Evaluate(test, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.F1 != 100 || pred[0][0] != test[0].Tokens[0][2] {
+		t.Errorf("IOBES model: F1 %.2f, first tag %s", r.F1, pred[0][0])
+	}
 }
 
 func TestSaveLoad(t *testing.T) {
