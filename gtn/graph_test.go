@@ -178,3 +178,19 @@ func TestBindArcsErrors(t *testing.T) {
 		t.Error("want an error for a NaN energy")
 	}
 }
+
+func TestMean(t *testing.T) {
+	tp := NewTape(NewGrads(nil))
+	a, b := tp.Input(NewTensor(1)), tp.Const(NewTensor(1))
+	a.Value.Data[0], b.Value.Data[0] = 1, 4
+	m := tp.Mean([]*Var{a, b})
+	if m.Scalar() != 2.5 {
+		t.Errorf("mean %v, want 2.5", m.Scalar())
+	}
+	if err := tp.Backward(m); err != nil {
+		t.Fatal(err)
+	}
+	if a.Grad.Data[0] != 0.5 {
+		t.Errorf("gradient %v, want 0.5", a.Grad.Data[0])
+	}
+}

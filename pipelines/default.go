@@ -5,7 +5,7 @@ package pipelines
 // own node types.
 func DefaultRegistry() *Registry {
 	r := NewRegistry()
-	for _, t := range graphNodeTypes() {
+	for _, t := range append(graphNodeTypes(), recognizerNodeTypes()...) {
 		if err := r.Register(t); err != nil {
 			panic(err) // the built-in types have distinct names
 		}

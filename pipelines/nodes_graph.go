@@ -67,11 +67,11 @@ func unary(f func(g *graphs.Graph, a *Args) (*graphs.Graph, *graphs.Map, error))
 }
 
 func graphNodeTypes() []*NodeType {
-	one := []Type{Graph}
+	one := []Type{GraphType}
 	return []*NodeType{
 		{
 			Name: "graph", Doc: "a constant graph (grammar, lexicon, edit transducer) from an AT&T text file or inline text",
-			Output: Graph,
+			Output: GraphType,
 			Params: []ParamSpec{
 				{Name: "file", Kind: File, Doc: "AT&T text file, relative to the pipeline file"},
 				{Name: "text", Kind: Text, Doc: "the graph inline, in AT&T text (instead of file)"},
@@ -83,7 +83,7 @@ func graphNodeTypes() []*NodeType {
 		},
 		{
 			Name: "string", Doc: "a linear acceptor spelling the input tokens (or their characters), labels from a symbol table",
-			Inputs: []Type{Tokens}, Output: Graph,
+			Inputs: []Type{TokensType}, Output: GraphType,
 			Params: []ParamSpec{
 				{Name: "symbols", Kind: File, Required: true, Doc: "symbol table mapping tokens to labels"},
 				{Name: "unit", Kind: String, Default: "token", Choices: []string{"token", "char"}, Doc: "one arc per token, or per character of the tokens"},
@@ -92,20 +92,20 @@ func graphNodeTypes() []*NodeType {
 		},
 		{
 			Name: "compose", Doc: "composition: output labels of the first graph matched with input labels of the second",
-			Inputs: []Type{Graph, Graph}, Output: Graph,
+			Inputs: []Type{GraphType, GraphType}, Output: GraphType,
 			New: func(*Args) (Node, error) {
 				return graphOp(func(in []*graphs.Graph) (*graphs.Graph, *graphs.Map, error) { return graphs.Compose(in[0], in[1]) }), nil
 			},
 		},
 		{
 			Name: "intersect", Doc: "intersection of two acceptors",
-			Inputs: []Type{Graph, Graph}, Output: Graph,
+			Inputs: []Type{GraphType, GraphType}, Output: GraphType,
 			New: func(*Args) (Node, error) {
 				return graphOp(func(in []*graphs.Graph) (*graphs.Graph, *graphs.Map, error) { return graphs.Intersect(in[0], in[1]) }), nil
 			},
 		},
 		{
-			Name: "union", Doc: "union of graphs", Inputs: one, Variadic: true, Output: Graph,
+			Name: "union", Doc: "union of graphs", Inputs: one, Variadic: true, Output: GraphType,
 			New: func(*Args) (Node, error) {
 				return graphOp(func(in []*graphs.Graph) (*graphs.Graph, *graphs.Map, error) {
 					g, m := graphs.Union(in...)
@@ -114,7 +114,7 @@ func graphNodeTypes() []*NodeType {
 			},
 		},
 		{
-			Name: "concat", Doc: "concatenation of graphs, in order", Inputs: one, Variadic: true, Output: Graph,
+			Name: "concat", Doc: "concatenation of graphs, in order", Inputs: one, Variadic: true, Output: GraphType,
 			New: func(*Args) (Node, error) {
 				return graphOp(func(in []*graphs.Graph) (*graphs.Graph, *graphs.Map, error) {
 					g, m := graphs.Concat(in...)
@@ -123,7 +123,7 @@ func graphNodeTypes() []*NodeType {
 			},
 		},
 		{
-			Name: "closure", Doc: "Kleene closure (zero or more repetitions; plus: one or more)", Inputs: one, Output: Graph,
+			Name: "closure", Doc: "Kleene closure (zero or more repetitions; plus: one or more)", Inputs: one, Output: GraphType,
 			Params: []ParamSpec{{Name: "plus", Kind: Bool, Default: false, Doc: "one or more repetitions"}},
 			New: unary(func(g *graphs.Graph, a *Args) (*graphs.Graph, *graphs.Map, error) {
 				kind := graphs.ClosureStar
@@ -135,7 +135,7 @@ func graphNodeTypes() []*NodeType {
 			}),
 		},
 		{
-			Name: "project", Doc: "keep one side's labels (an acceptor)", Inputs: one, Output: Graph,
+			Name: "project", Doc: "keep one side's labels (an acceptor)", Inputs: one, Output: GraphType,
 			Params: []ParamSpec{{Name: "side", Kind: String, Default: "input", Choices: []string{"input", "output"}, Doc: "which labels to keep"}},
 			New: unary(func(g *graphs.Graph, a *Args) (*graphs.Graph, *graphs.Map, error) {
 				side := graphs.ProjectInput
@@ -147,39 +147,39 @@ func graphNodeTypes() []*NodeType {
 			}),
 		},
 		{
-			Name: "invert", Doc: "swap input and output labels", Inputs: one, Output: Graph,
+			Name: "invert", Doc: "swap input and output labels", Inputs: one, Output: GraphType,
 			New: unary(func(g *graphs.Graph, _ *Args) (*graphs.Graph, *graphs.Map, error) {
 				h, m := graphs.Invert(g)
 				return h, m, nil
 			}),
 		},
 		{
-			Name: "connect", Doc: "remove states that are not on a successful path", Inputs: one, Output: Graph,
+			Name: "connect", Doc: "remove states that are not on a successful path", Inputs: one, Output: GraphType,
 			New: unary(func(g *graphs.Graph, _ *Args) (*graphs.Graph, *graphs.Map, error) {
 				h, m := graphs.Connect(g)
 				return h, m, nil
 			}),
 		},
 		{
-			Name: "rmepsilon", Doc: "remove epsilon arcs", Inputs: one, Output: Graph, Params: []ParamSpec{semiringParam},
+			Name: "rmepsilon", Doc: "remove epsilon arcs", Inputs: one, Output: GraphType, Params: []ParamSpec{semiringParam},
 			New: unary(func(g *graphs.Graph, a *Args) (*graphs.Graph, *graphs.Map, error) {
 				return graphs.RmEpsilon(g, semiringOf(a))
 			}),
 		},
 		{
-			Name: "determinize", Doc: "determinize a weighted acceptor", Inputs: one, Output: Graph, Params: []ParamSpec{semiringParam},
+			Name: "determinize", Doc: "determinize a weighted acceptor", Inputs: one, Output: GraphType, Params: []ParamSpec{semiringParam},
 			New: unary(func(g *graphs.Graph, a *Args) (*graphs.Graph, *graphs.Map, error) {
 				return graphs.Determinize(g, semiringOf(a), nil)
 			}),
 		},
 		{
-			Name: "minimize", Doc: "minimize a deterministic weighted acceptor", Inputs: one, Output: Graph, Params: []ParamSpec{semiringParam},
+			Name: "minimize", Doc: "minimize a deterministic weighted acceptor", Inputs: one, Output: GraphType, Params: []ParamSpec{semiringParam},
 			New: unary(func(g *graphs.Graph, a *Args) (*graphs.Graph, *graphs.Map, error) {
 				return graphs.Minimize(g, semiringOf(a))
 			}),
 		},
 		{
-			Name: "viterbi", Doc: "the n lowest-energy paths, as a graph", Inputs: one, Output: Graph,
+			Name: "viterbi", Doc: "the n lowest-energy paths, as a graph", Inputs: one, Output: GraphType,
 			Params: []ParamSpec{{Name: "n", Kind: Int, Default: 1, Doc: "number of paths"}},
 			New: func(a *Args) (Node, error) {
 				if a.Int("n") < 1 {

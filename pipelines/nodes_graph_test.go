@@ -3,6 +3,8 @@ package pipelines
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -84,6 +86,38 @@ func TestGraphNodes(t *testing.T) {
 			fWant, _ := graphs.Forward(want, 1)
 			if got.NumArcs() != want.NumArcs() || fGot != fWant || math.IsNaN(fGot) {
 				t.Errorf("%d arcs, F=%v; want %d arcs, F=%v", got.NumArcs(), fGot, want.NumArcs(), fWant)
+			}
+		})
+	}
+}
+
+// TestNodeFileErrors covers the validation errors that need the files a
+// node names: a missing model, a bad grammar, a missing symbol table.
+func TestNodeFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "bad.fst.txt"), []byte("0 1 1 1\n1 2 x 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ node, want string }{
+		{"{use: recognizer, from: t, arch: lenet5, classes: 10, model: nope.msgpack}", "p.yaml:4:72: node n: open "},
+		{"{use: graph, file: bad.fst.txt}", `p.yaml:4:25: node n: ` + filepath.Join(dir, "bad.fst.txt") + `:2: bad input label "x"`},
+		{"{use: graph, file: g.txt, isymbols: none.syms}", "p.yaml:4:42: node n: open "},
+		{"{use: graph, text: \"0 1 1\"}", "p.yaml:4:25: node n: node n text:1: want"},
+		{"{use: recognizer, from: t, arch: lenet6, classes: 10}", `"lenet6" is not one of`},
+	} {
+		t.Run(tc.node, func(t *testing.T) {
+			from := "image"
+			if strings.Contains(tc.node, "recognizer") {
+				from = "tensor"
+			}
+			src := "pipeline: t\ninput: " + from + "\nnodes:\n  n: " + tc.node + "\noutput: n\n"
+			src = strings.Replace(src, "from: t,", "from: "+from+",", 1)
+			sp, err := ParseSpec(filepath.Join(dir, "p.yaml"), dir, []byte(src))
+			if err == nil {
+				_, err = Assemble(sp, DefaultRegistry())
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want it to contain %q", err, tc.want)
 			}
 		})
 	}

@@ -303,7 +303,7 @@ func (sp *Spec) parseInputs(root *value) error {
 	return nil
 }
 
-var allTypes = []string{string(Image), string(Tensor), string(Graph), string(Tokens), string(Audio)}
+var allTypes = []string{string(ImageType), string(TensorType), string(GraphType), string(TokensType), string(AudioType)}
 
 func checkInputType(in InputSpec) *Error {
 	if !contains(allTypes, string(in.Type)) {

@@ -12,7 +12,11 @@ import (
 const usage = `gtn: graph transformer networks
 
 Usage:
+  gtn train PIPELINE [--out MODEL]  train a pipeline with its train section (gtn train -h)
+  gtn eval PIPELINE [--model MODEL] evaluate a pipeline with its eval section (gtn eval -h)
   gtn run PIPELINE INPUT...         run a pipeline file on inputs (gtn run -h)
+  gtn batch PIPELINE --in DIR --out RESULTS.jsonl
+                                    run a pipeline over folders or streams of images (gtn batch -h)
   gtn nodes [--markdown]            list the node types pipeline files can use
   gtn fst COMMAND [flags] FILE...   weighted graph operations (gtn fst -h)
 
@@ -36,6 +40,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runNodes(args[1:], stdout, stderr)
 	case "run":
 		return runPipeline(args[1:], stdout, stderr)
+	case "train":
+		return runTrain(args[1:], stdout, stderr)
+	case "eval":
+		return runEval(args[1:], stdout, stderr)
+	case "batch":
+		return runBatch(args[1:], stdin, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

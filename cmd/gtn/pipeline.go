@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/gotn/gotn/batch"
 	"github.com/gotn/gotn/graphs"
 	"github.com/gotn/gotn/gtn"
 	"github.com/gotn/gotn/pipelines"
@@ -51,15 +52,18 @@ func runNodes(args []string, stdout, stderr io.Writer) int {
 func runPipeline(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gtn run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	model := fs.String("model", "", "model file (default: the weights the pipeline's nodes name)")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: gtn run PIPELINE INPUT...
+		fmt.Fprint(fs.Output(), `Usage: gtn run PIPELINE [--model MODEL] INPUT...
 
-Runs a pipeline file on its inputs and prints one JSON line per run. A pipeline with k inputs
-takes its inputs k at a time, in the order the file declares them: a tokens input is a
-string split at white space, a graph input an AT&T text file. When the output is a graph,
-the line holds its best answer: {"text", "labels", "energy", "confidence"}.
+Runs a pipeline file on its inputs and prints one JSON line per run. A pipeline with one
+image input takes image files (PNG, JPEG, TIFF with every page, BMP, GIF). A pipeline with
+k inputs takes its inputs k at a time, in the order the file declares them: a tokens input
+is a string split at white space, a graph input an AT&T text file. When the output is a
+graph, the line holds its best answer: {"text", "labels", "energy", "confidence"}.
 
-Example:
+Examples:
+  gtn run pipelines/mnist-lenet5.yaml --model lenet5.msgpack digit.png
   gtn run pipelines/edit-distance.yaml kitten sitting
 `)
 		fs.PrintDefaults()
@@ -75,12 +79,15 @@ Example:
 		fs.Usage()
 		return 2
 	}
-	p, err := pipelines.Load(files[0], pipelines.DefaultRegistry())
+	p, err := loadPipeline(files[0], *model)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	inputs := files[1:]
+	if len(p.Spec.Inputs) == 1 && p.Spec.Inputs[0].Type == pipelines.ImageType {
+		return runImages(p, inputs, stdout, stderr)
+	}
 	k := len(p.Spec.Inputs)
 	if len(inputs) == 0 || len(inputs)%k != 0 {
 		fmt.Fprintf(stderr, "gtn run: %s takes %d input(s) per run, got %d arguments\n", files[0], k, len(inputs))
@@ -103,15 +110,40 @@ Example:
 	return code
 }
 
+// runImages runs an image pipeline on image files (every page of each), in
+// order, printing one JSON line per page.
+func runImages(p *pipelines.Pipeline, files []string, stdout, stderr io.Writer) int {
+	if len(files) == 0 {
+		fmt.Fprintf(stderr, "gtn run: %s takes image files\n", p.Spec.File)
+		return 2
+	}
+	proc, err := p.Processor()
+	if err != nil {
+		fmt.Fprintln(stderr, "gtn run:", err)
+		return 1
+	}
+	sink := &stdoutSink{enc: json.NewEncoder(stdout)}
+	ctx, stop := interruptible()
+	defer stop()
+	if _, err := batch.RunTo(ctx, batch.Files(files...), sink, proc, batch.Options{Ordered: true, Force: true}); err != nil {
+		fmt.Fprintln(stderr, "gtn run:", err)
+		return 1
+	}
+	if sink.failed {
+		return 1
+	}
+	return 0
+}
+
 // runOnce runs p on one group of command-line inputs and adds the result
 // to rec.
 func runOnce(p *pipelines.Pipeline, args []string, rec map[string]any) error {
 	vals := make([]any, len(args))
 	for j, in := range p.Spec.Inputs {
 		switch in.Type {
-		case pipelines.Tokens:
+		case pipelines.TokensType:
 			vals[j] = strings.Fields(args[j])
-		case pipelines.Graph:
+		case pipelines.GraphType:
 			f, err := os.Open(args[j])
 			if err != nil {
 				return err
