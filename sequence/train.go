@@ -127,7 +127,7 @@ func Train(ctx context.Context, train []datasets.Sentence, cfg TrainConfig) (*Mo
 	case MethodM3N, MethodOnline:
 		err = trainOnline(ctx, m, data, &cfg, &st)
 	default:
-		err = fmt.Errorf("sequence: unknown training method %q (known: %s, %s, %s, %s)", cfg.Method, MethodCRF, MethodPerceptron, MethodM3N, MethodOnline)
+		err = fmt.Errorf("sequence: unknown training method %q (known: %s)", cfg.Method, strings.Join([]string{MethodCRF, MethodPerceptron, MethodM3N, MethodOnline}, ", "))
 	}
 	st.TrainSeconds = time.Since(start).Seconds()
 	if err != nil {
@@ -500,6 +500,3 @@ func trainOnline(ctx context.Context, m *Model, data []encoded, cfg *TrainConfig
 	}
 	return nil
 }
-
-// methodList is for error messages.
-var methodList = strings.Join([]string{MethodCRF, MethodPerceptron, MethodM3N, MethodOnline}, ", ")
