@@ -34,6 +34,7 @@ type Chain struct {
 	c                   []float64
 	m, st, en, xi, tmp  []float64
 	delta, delta2       []float64
+	colMin              []float64
 	bp, cand            []int32
 	path, path2         []int32
 	gEmit, gTrans       []float64
@@ -127,6 +128,15 @@ func (c *Chain) viterbi(emit, trans []float64, T int, path []int32) float64 {
 		}
 	}
 	c.cand = grow(c.cand, L)
+	c.colMin = grow(c.colMin, L)
+	colMin := c.colMin
+	for j := range L {
+		m := tr[j*L]
+		for _, v := range tr[j*L+1 : j*L+L] {
+			m = min(m, v)
+		}
+		colMin[j] = m
+	}
 	d, nd := c.delta, c.delta2
 	for j := range L {
 		d[j] = trans[L*L1+j] + emit[j]
@@ -147,34 +157,35 @@ func (c *Chain) viterbi(emit, trans []float64, T int, path []int32) float64 {
 				cand = append(cand, int32(i))
 			}
 		}
-		// Two interleaved minima (even and odd candidates) halve the
-		// chain of dependent comparisons; ties go to the smaller label,
-		// as in a plain left-to-right scan.
-		inf := math.Inf(1)
+		// The candidates in increasing order of d: for label j, once
+		// d[i] + min_i' trans[i', j] exceeds the best found, no later
+		// candidate can win. Ties go to the smaller label, as in a plain
+		// left-to-right scan.
+		for q := 1; q < len(cand); q++ {
+			x := cand[q]
+			v := d[x]
+			r := q
+			for r > 0 && d[cand[r-1]] > v {
+				cand[r] = cand[r-1]
+				r--
+			}
+			cand[r] = x
+		}
 		for j := range L {
 			col := tr[j*L : j*L+L]
-			b0, b1 := inf, inf
-			var g0, g1 int32
-			q := 0
-			for ; q+1 < len(cand); q += 2 {
-				i, k := cand[q], cand[q+1]
-				if v := d[i] + col[i]; v < b0 {
-					b0, g0 = v, i
+			cm := colMin[j]
+			best, arg := math.Inf(1), int32(0)
+			for _, i := range cand {
+				di := d[i]
+				if di+cm > best {
+					break
 				}
-				if v := d[k] + col[k]; v < b1 {
-					b1, g1 = v, k
-				}
-			}
-			if q < len(cand) {
-				if i := cand[q]; d[i]+col[i] < b0 {
-					b0, g0 = d[i]+col[i], i
+				if v := di + col[i]; v < best || (v == best && i < arg) {
+					best, arg = v, i
 				}
 			}
-			if b1 < b0 || (b1 == b0 && g1 < g0) {
-				b0, g0 = b1, g1
-			}
-			nd[j] = b0 + e[j]
-			bp[j] = g0
+			nd[j] = best + e[j]
+			bp[j] = arg
 		}
 		d, nd = nd, d
 	}

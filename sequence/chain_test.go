@@ -3,6 +3,7 @@ package sequence
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gotn/gotn/graphs"
@@ -229,3 +230,65 @@ func TestChainLargeEnergies(t *testing.T) {
 }
 
 var _ = graphs.Epsilon
+
+// refViterbi is the plain O(T L²) Viterbi with left-to-right tie-breaking.
+func refViterbi(emit, trans []float64, L int, path []int32) float64 {
+	T, L1 := len(emit)/L, L+1
+	d := make([]float64, L)
+	bp := make([]int32, T*L)
+	for j := range L {
+		d[j] = trans[L*L1+j] + emit[j]
+	}
+	for t := 1; t < T; t++ {
+		nd := make([]float64, L)
+		for j := range L {
+			best, arg := math.Inf(1), 0
+			for i := range L {
+				if v := d[i] + trans[i*L1+j]; v < best {
+					best, arg = v, i
+				}
+			}
+			nd[j], bp[t*L+j] = best+emit[t*L+j], int32(arg)
+		}
+		d = nd
+	}
+	best, arg := math.Inf(1), 0
+	for j := range L {
+		if v := d[j] + trans[j*L1+L]; v < best {
+			best, arg = v, j
+		}
+	}
+	path[T-1] = int32(arg)
+	for t := T - 1; t > 0; t-- {
+		path[t-1] = bp[t*L+int(path[t])]
+	}
+	return best
+}
+
+// TestViterbiPruningExact checks the pruned Viterbi against the plain one
+// on small integer energies (many ties) and on widely spread ones.
+func TestViterbiPruningExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	var c Chain
+	for trial := range 300 {
+		T, L := 1+rng.IntN(12), 1+rng.IntN(9)
+		emit := make([]float64, T*L)
+		trans := make([]float64, (L+1)*(L+1))
+		spread := []float64{2, 50, 1000}[trial%3]
+		for i := range emit {
+			emit[i] = math.Round(spread * (2*rng.Float64() - 1))
+		}
+		for i := range trans {
+			trans[i] = math.Round(spread * (2*rng.Float64() - 1))
+		}
+		got, want := make([]int32, T), make([]int32, T)
+		eg, err := c.Viterbi(emit, trans, L, got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ew := refViterbi(emit, trans, L, want)
+		if eg != ew || !slices.Equal(got, want) {
+			t.Fatalf("trial %d (T=%d L=%d): path %v energy %v, want %v energy %v", trial, T, L, got, eg, want, ew)
+		}
+	}
+}

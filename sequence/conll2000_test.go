@@ -49,7 +49,8 @@ func cpuSeconds() float64 {
 // GTN_SEQ_METHODS (comma-separated: crf, perceptron, m3n, online; default
 // all three main ones), templates with GTN_SEQ_TEMPLATES=rich for
 // RichChunkingTemplates, and pass settings as GTN_SEQ_CONFIG (JSON of
-// TrainConfig fields, e.g. {"C2": 0.5}).
+// TrainConfig fields, e.g. {"C2": 0.5}); GTN_SEQ_DEV=1 trains on 90% of the
+// training set and scores the other 10% instead of the test set.
 func TestCoNLL2000Long(t *testing.T) {
 	if os.Getenv("GTN_LONG") != "1" {
 		t.Skip("set GTN_LONG=1 to train on CoNLL-2000 (minutes)")
@@ -66,6 +67,13 @@ func TestCoNLL2000Long(t *testing.T) {
 	test, err := datasets.ReadCoNLLFile(filepath.Join(dir, "test.txt"), opt)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if os.Getenv("GTN_SEQ_DEV") == "1" {
+		// Model selection without the test set: train on the first 90%
+		// of the training sentences, score the last 10%.
+		n := len(train) * 9 / 10
+		train, test = train[:n], train[n:]
+		t.Logf("development split: %d training sentences, %d held out", len(train), len(test))
 	}
 	methods := []string{MethodCRF, MethodPerceptron, MethodM3N}
 	if s := os.Getenv("GTN_SEQ_METHODS"); s != "" {
