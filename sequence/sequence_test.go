@@ -158,3 +158,31 @@ func TestSaveLoad(t *testing.T) {
 		t.Errorf("Predict on a short token: %v", err)
 	}
 }
+
+func TestTagCoNLL(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	train := tinyTask(rng, 100)
+	m, _, err := Train(context.Background(), train, TrainConfig{Config: Config{Columns: []string{"w", "pos", "chunk"}, Templates: []string{"w[0]", "pos[-1..1]", "pos[0]|pos[1]"}}, Method: MethodCRF, C2: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in, out strings.Builder
+	if err := datasets.WriteCoNLL(&in, train[:20], ""); err != nil {
+		t.Fatal(err)
+	}
+	n, err := TagCoNLL(m, strings.NewReader(in.String()), "in", &out, 2)
+	if err != nil || n != 20 {
+		t.Fatalf("TagCoNLL: %d, %v", n, err)
+	}
+	// The output is conlleval's input: gold then predicted.
+	r, err := Conlleval(strings.NewReader(out.String()), "out", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.F1 != 100 || r.Tokens == 0 {
+		t.Errorf("tagged output scores %v", r)
+	}
+	if _, err := TagCoNLL(m, strings.NewReader("a DT\nb\n"), "bad.conll", &out, 1); err == nil || !strings.Contains(err.Error(), "bad.conll:2") {
+		t.Errorf("malformed input: %v", err)
+	}
+}
