@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,15 +23,8 @@ func runNodes(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(fs.Output(), "Usage: gtn nodes [--markdown]\n\nLists the node types pipeline files can use.\n\nExample:\n  gtn nodes --markdown > docs/pipelines.md\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return 2
+	if _, code, ok := parseCommand(fs, args, 0, 0); !ok {
+		return code
 	}
 	reg := pipelines.DefaultRegistry()
 	var err error
@@ -68,16 +60,9 @@ Examples:
 `)
 		fs.PrintDefaults()
 	}
-	files, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		return 2
-	}
-	if len(files) < 1 {
-		fs.Usage()
-		return 2
+	files, code, ok := parseCommand(fs, args, 1, -1)
+	if !ok {
+		return code
 	}
 	p, err := loadPipeline(files[0], *model)
 	if err != nil {
@@ -94,7 +79,7 @@ Examples:
 		return 2
 	}
 	enc := json.NewEncoder(stdout)
-	code := 0
+	code = 0
 	for i := 0; i < len(inputs); i += k {
 		group := inputs[i : i+k]
 		rec := map[string]any{"input": group}

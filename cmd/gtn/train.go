@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -57,15 +56,9 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	files, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil || len(files) != 1 {
-		if err == nil {
-			fs.Usage()
-		}
-		return 2
+	files, code, ok := parseCommand(fs, args, 1, 1)
+	if !ok {
+		return code
 	}
 	p, err := loadPipeline(files[0], *init)
 	if err != nil {
@@ -113,15 +106,9 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	files, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil || len(files) != 1 {
-		if err == nil {
-			fs.Usage()
-		}
-		return 2
+	files, code, ok := parseCommand(fs, args, 1, 1)
+	if !ok {
+		return code
 	}
 	p, err := loadPipeline(files[0], *model)
 	if err != nil {
