@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/gotn/gotn/graphs"
 	"github.com/gotn/gotn/gtn"
 )
 
@@ -229,7 +228,6 @@ func TestChainLargeEnergies(t *testing.T) {
 	}
 }
 
-var _ = graphs.Epsilon
 
 // refViterbi is the plain O(T L²) Viterbi with left-to-right tie-breaking.
 func refViterbi(emit, trans []float64, L int, path []int32) float64 {

@@ -2,6 +2,7 @@ package sequence
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
@@ -9,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/gotn/gotn/datasets"
+	"github.com/gotn/gotn/graphs"
+	"github.com/gotn/gotn/gtn"
 )
 
 func TestTemplates(t *testing.T) {
@@ -184,5 +187,44 @@ func TestTagCoNLL(t *testing.T) {
 	}
 	if _, err := TagCoNLL(m, strings.NewReader("a DT\nb\n"), "bad.conll", &out, 1); err == nil || !strings.Contains(err.Error(), "bad.conll:2") {
 		t.Errorf("malformed input: %v", err)
+	}
+}
+
+// TestLatticeOf checks that the best path of the model's lattice graph
+// spells Predict's labels, with Chain's Viterbi energy.
+func TestLatticeOf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	train := tinyTask(rng, 60)
+	m, _, err := Train(context.Background(), train, TrainConfig{Config: Config{Columns: []string{"w", "pos", "chunk"}, Templates: []string{"w[0]", "pos[-1..1]"}}, Method: MethodPerceptron, Epochs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms := m.Symbols()
+	for i := range 5 {
+		s := &train[i]
+		tp := gtn.NewTape(nil)
+		g, err := m.LatticeOf(tp, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := graphs.Viterbi(g.G)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := m.Predict(s)
+		var got []string
+		for _, a := range p.Arcs {
+			sym, _ := syms.Symbol(g.G.OLabel(int(a)))
+			got = append(got, sym)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("sentence %d: lattice best path %v, Predict %v", i, got, want)
+		}
+		emit, trans, _ := m.Energies(s)
+		var c Chain
+		e, _ := c.Viterbi(emit, trans, len(m.Labels), make([]int32, s.Len()))
+		if math.Abs(e-p.Energy) > 1e-3*(1+math.Abs(e)) {
+			t.Errorf("sentence %d: lattice energy %v, chain %v", i, p.Energy, e)
+		}
 	}
 }
