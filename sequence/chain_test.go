@@ -228,7 +228,6 @@ func TestChainLargeEnergies(t *testing.T) {
 	}
 }
 
-
 // refViterbi is the plain O(T L²) Viterbi with left-to-right tie-breaking.
 func refViterbi(emit, trans []float64, L int, path []int32) float64 {
 	T, L1 := len(emit)/L, L+1
