@@ -1,7 +1,6 @@
 package sequence
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -45,10 +44,6 @@ type Chain struct {
 	transBeta  float64
 	mT, mS, mE float64
 }
-
-// ErrUnderflow is returned when a forward or backward pass underflows:
-// the energies differ by more than float64's exponent range allows.
-var ErrUnderflow = errors.New("sequence: forward-backward underflow (energies differ by more than 700)")
 
 func grow[T any](b []T, n int) []T {
 	if cap(b) < n {
@@ -364,7 +359,7 @@ func (c *Chain) free(emit, trans []float64, T int, beta, scale float64, dEmit, d
 			sum += v
 		}
 		if !(sum > 0) || math.IsInf(sum, 0) {
-			return math.Inf(1), ErrUnderflow
+			return c.freeLog(emit, trans, T, beta, scale, dEmit, dTrans), nil
 		}
 		cs[t] = sum
 		inv := 1 / sum
@@ -379,7 +374,7 @@ func (c *Chain) free(emit, trans []float64, T int, beta, scale float64, dEmit, d
 		z += v * en[j]
 	}
 	if !(z > 0) || math.IsInf(z, 0) {
-		return math.Inf(1), ErrUnderflow
+		return c.freeLog(emit, trans, T, beta, scale, dEmit, dTrans), nil
 	}
 	logZ += math.Log(z)
 	F := shift - logZ/beta
@@ -469,6 +464,75 @@ func dot(x, y []float64) float64 {
 		s0 += x[j] * y[j]
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// freeLog is free in log space: exact for any range of energies, and
+// slower (an exponential per transition and position). free falls back to
+// it when its scaled pass underflows.
+func (c *Chain) freeLog(emit, trans []float64, T int, beta, scale float64, dEmit, dTrans []float64) float64 {
+	L, L1 := c.L, c.L+1
+	la := make([]float64, T*L) // log forward: -beta × energies of prefixes
+	lb := make([]float64, T*L) // log backward
+	terms := make([]float64, L)
+	for j := range L {
+		la[j] = -beta * (trans[L*L1+j] + emit[j])
+	}
+	for t := 1; t < T; t++ {
+		for j := range L {
+			for i := range L {
+				terms[i] = la[(t-1)*L+i] - beta*trans[i*L1+j]
+			}
+			la[t*L+j] = logSumExp(terms) - beta*emit[t*L+j]
+		}
+	}
+	for i := range L {
+		lb[(T-1)*L+i] = -beta * trans[i*L1+L]
+		terms[i] = la[(T-1)*L+i] + lb[(T-1)*L+i]
+	}
+	logZ := logSumExp(terms)
+	if dEmit != nil {
+		for t := T - 2; t >= 0; t-- {
+			for i := range L {
+				for j := range L {
+					terms[j] = -beta*(trans[i*L1+j]+emit[(t+1)*L+j]) + lb[(t+1)*L+j]
+				}
+				lb[t*L+i] = logSumExp(terms)
+			}
+		}
+		for t := range T {
+			for j := range L {
+				dEmit[t*L+j] += scale * math.Exp(la[t*L+j]+lb[t*L+j]-logZ)
+			}
+			if t > 0 {
+				for i := range L {
+					for j := range L {
+						dTrans[i*L1+j] += scale * math.Exp(la[(t-1)*L+i]-beta*(trans[i*L1+j]+emit[t*L+j])+lb[t*L+j]-logZ)
+					}
+				}
+			}
+		}
+		for j := range L {
+			dTrans[L*L1+j] += scale * math.Exp(la[j]+lb[j]-logZ)
+			dTrans[j*L1+L] += scale * math.Exp(la[(T-1)*L+j]+lb[(T-1)*L+j]-logZ)
+		}
+	}
+	return -logZ / beta
+}
+
+// logSumExp returns log Σ exp(x).
+func logSumExp(x []float64) float64 {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = max(m, v)
+	}
+	if math.IsInf(m, -1) {
+		return m
+	}
+	s := 0.0
+	for _, v := range x {
+		s += math.Exp(v - m)
+	}
+	return m + math.Log(s)
 }
 
 // prepareTrans computes the exponentials of the transition energies at

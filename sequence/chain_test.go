@@ -289,3 +289,59 @@ func TestViterbiPruningExact(t *testing.T) {
 		}
 	}
 }
+
+// TestChainUnderflowFallback builds energies for which the scaled forward
+// pass underflows (every transition out of the only likely first label
+// costs 4000 more than the cheapest transition) and checks the log-space
+// fallback against the graph path.
+func TestChainUnderflowFallback(t *testing.T) {
+	const L, T = 3, 5
+	L1 := L + 1
+	emit := make([]float64, T*L)
+	trans := make([]float64, L1*L1)
+	for j := range L {
+		emit[j] = 2000 // label 0 first, by far
+		trans[0*L1+j] = 2000
+		for i := 1; i < L; i++ {
+			trans[i*L1+j] = -2000
+		}
+	}
+	emit[0] = -2000
+	for t := 1; t < T; t++ {
+		for j := range L {
+			emit[t*L+j] = float64(j)
+		}
+	}
+	gold := []int32{0, 1, 2, 1, 0}
+	var c Chain
+	dE := make([]float64, len(emit))
+	dT := make([]float64, len(trans))
+	got, _, err := c.Loss(emit, trans, L, gold, gtn.NLLLoss{}, 0, dE, dT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := gtn.NewTape(gtn.NewGrads(nil))
+	ev := tp.Input(tensorOf(emit, T, L))
+	tv := tp.Input(tensorOf(trans, L1, L1))
+	lv, err := GraphLoss(tp, ev, tv, gold, gtn.NLLLoss{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := lv.Scalar()
+	if err := tp.Backward(lv); err != nil {
+		t.Fatal(err)
+	}
+	if math.IsInf(got, 0) || math.Abs(got-want) > 1e-3 {
+		t.Fatalf("loss %v, graph %v", got, want)
+	}
+	for i := range dE {
+		if math.Abs(dE[i]-float64(ev.Grad.Data[i])) > 1e-5 {
+			t.Errorf("demit[%d] %v, graph %v", i, dE[i], ev.Grad.Data[i])
+		}
+	}
+	for i := range L*L1 + L {
+		if math.Abs(dT[i]-float64(tv.Grad.Data[i])) > 1e-5 {
+			t.Errorf("dtrans[%d] %v, graph %v", i, dT[i], tv.Grad.Data[i])
+		}
+	}
+}
