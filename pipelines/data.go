@@ -37,7 +37,7 @@ type DataSource struct {
 
 func dataSources() map[string]*DataSource {
 	srcs := map[string]*DataSource{}
-	for _, s := range []*DataSource{mnistSource()} {
+	for _, s := range []*DataSource{mnistSource(), conllSource()} {
 		srcs[s.Name] = s
 	}
 	return srcs

@@ -5,7 +5,7 @@ package pipelines
 // own node types.
 func DefaultRegistry() *Registry {
 	r := NewRegistry()
-	for _, t := range append(graphNodeTypes(), recognizerNodeTypes()...) {
+	for _, t := range append(append(graphNodeTypes(), recognizerNodeTypes()...), sequenceNodeTypes()...) {
 		if err := r.Register(t); err != nil {
 			panic(err) // the built-in types have distinct names
 		}

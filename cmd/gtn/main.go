@@ -41,7 +41,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "nodes":
 		return runNodes(args[1:], stdout, stderr)
 	case "run":
-		return runPipeline(args[1:], stdout, stderr)
+		return runPipeline(args[1:], stdin, stdout, stderr)
 	case "train":
 		return runTrain(args[1:], stdout, stderr)
 	case "eval":

@@ -127,6 +127,12 @@ Flags:
 		fmt.Fprintln(stderr, "gtn eval:", err)
 		return 1
 	}
+	if *jsonOut && res.Report != nil {
+		if err := json.NewEncoder(stdout).Encode(res.Report); err != nil {
+			return 1
+		}
+		return 0
+	}
 	if *jsonOut {
 		m := map[string]any{}
 		for k, v := range res.Metrics {
