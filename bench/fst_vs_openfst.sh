@@ -23,12 +23,14 @@ fstarcsort --sort_type=ilabel "$out/b.fst" "$out/b.sorted.fst"
 fstcompile --arc_type=log "$out/lattice.txt" "$out/lattice.log.fst"
 "$out/gtn" fst connect "$out/a.txt" -o "$out/a.msgpack"
 "$out/gtn" fst connect "$out/b.txt" -o "$out/b.msgpack"
+"$out/gtn" fst connect "$out/lattice.txt" -o "$out/lattice.msgpack"
 
 # measure NAME CMD...: prints "median_seconds peak_kib" over $runs runs.
 measure() {
   local times=() mem=0 line
   for _ in $(seq "$runs"); do
-    line=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >/dev/null 2>&1
+    line=$(tail -1 "$out/time.txt")
     times+=("${line% *}")
     [ "${line#* }" -gt "$mem" ] && mem=${line#* }
   done
@@ -54,6 +56,9 @@ row "compose, text in/out (gotn) vs binary (OpenFst)" \
 row "compose, binary in/out (both)" \
   "$(measure "$out/gtn" fst compose "$out/a.msgpack" "$out/b.msgpack" -o "$out/ab.msgpack")" \
   "$(measure fstcompose "$out/a.fst" "$out/b.sorted.fst" "$out/ab.fst")"
-row "log shortest distance, 1M-arc lattice" \
+row "log shortest distance, 1M-arc lattice, text" \
   "$(measure "$out/gtn" fst shortestdistance --semiring log "$out/lattice.txt")" \
+  "$(measure fstshortestdistance "$out/lattice.log.fst")"
+row "log shortest distance, 1M-arc lattice, binary" \
+  "$(measure "$out/gtn" fst shortestdistance --semiring log "$out/lattice.msgpack")" \
   "$(measure fstshortestdistance "$out/lattice.log.fst")"

@@ -223,7 +223,54 @@ func parseInt(f []byte) (int64, error) {
 	return v, nil
 }
 
+// pow10 holds the powers of ten that float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseDecimal parses the common "[-]digits[.digits]" form without
+// allocating. When the digits fit in 15 decimal places, the mantissa and the
+// power of ten are exact in float64 and one division is correctly rounded
+// (Clinger's fast path), so the result equals strconv.ParseFloat's; ok is
+// false for anything else.
+func parseDecimal(f []byte) (v float64, ok bool) {
+	i, neg := 0, false
+	if len(f) > 0 && (f[0] == '-' || f[0] == '+') {
+		neg, i = f[0] == '-', 1
+	}
+	var mant uint64
+	digits, frac := 0, -1
+	for ; i < len(f); i++ {
+		c := f[i]
+		switch {
+		case c >= '0' && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0:
+			frac = 0
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	v = float64(mant)
+	if frac > 0 {
+		v /= pow10[frac]
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
 func parseEnergy(f []byte) (float64, error) {
+	if v, ok := parseDecimal(f); ok {
+		return v, nil
+	}
 	switch string(f) {
 	case "Infinity", "inf", "Inf", "+inf", "+Infinity":
 		return Inf, nil

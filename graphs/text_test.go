@@ -1,6 +1,9 @@
 package graphs
 
 import (
+	"math"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -96,6 +99,34 @@ func TestBuilderMapFollowsSort(t *testing.T) {
 	for i := range want {
 		if grad[i] != want[i] {
 			t.Fatalf("grad = %v, want %v", grad, want)
+		}
+	}
+}
+
+// TestParseDecimalMatchesStrconv checks the allocation-free fast path
+// against strconv.ParseFloat, bit for bit.
+func TestParseDecimalMatchesStrconv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	cases := []string{"0", "-0", "1", "-1.5", "0.1", "3.14159265358979", "123456789012345", ".5", "5.", "+2.25", "0.000001"}
+	for range 20000 {
+		cases = append(cases, strconv.FormatFloat((rng.Float64()-0.5)*math.Pow(10, float64(rng.IntN(12)-4)), 'f', rng.IntN(10), 64))
+	}
+	for _, c := range cases {
+		got, ok := parseDecimal([]byte(c))
+		want, err := strconv.ParseFloat(c, 64)
+		if !ok {
+			if len(strings.Trim(c, "+-.")) <= 15 && err == nil {
+				t.Errorf("%q: fast path refused a short decimal", c)
+			}
+			continue
+		}
+		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("%q: got %v, strconv %v (%v)", c, got, want, err)
+		}
+	}
+	for _, c := range []string{"", "-", ".", "1e5", "1..2", "abc", "1234567890123456"} {
+		if _, ok := parseDecimal([]byte(c)); ok {
+			t.Errorf("%q: fast path accepted it", c)
 		}
 	}
 }

@@ -3,14 +3,20 @@ package pipelines
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/gotn/gotn/graphs"
 	"github.com/gotn/gotn/gtn"
 )
 
 // Pipeline is a checked, assembled pipeline, ready to run.
 type Pipeline struct {
-	Spec  *Spec
+	Spec *Spec
+	// Symbols is the output symbol table named by the file, or nil.
+	Symbols *graphs.SymbolTable
+
 	steps []*step // in an order where every step comes after its inputs
 	out   int     // index of the output step
 	types map[string]Type
@@ -143,6 +149,20 @@ func Assemble(sp *Spec, reg *Registry) (*Pipeline, error) {
 	} else {
 		errs = append(errs, &Error{sp.outputPos, fmt.Sprintf("output %q: no such node%s", sp.Output, suggest(sp.Output, known))})
 	}
+	if sp.Symbols != "" {
+		path := sp.Symbols
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(sp.Dir, path)
+		}
+		f, err := os.Open(path)
+		if err == nil {
+			p.Symbols, err = graphs.ReadSymbols(f, path)
+			f.Close()
+		}
+		if err != nil {
+			errs = append(errs, &Error{sp.symbolsPos, "symbols: " + err.Error()})
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -200,38 +220,45 @@ func checkArity(n *NodeSpec, t *NodeType) *Error {
 
 // checkParams checks a node's parameters against its type's specs.
 func checkParams(sp *Spec, n *NodeSpec, t *NodeType) (*Args, error) {
-	args := &Args{node: n.Name, dir: sp.Dir, values: map[string]any{}, pos: map[string]Pos{}, at: n.Pos}
+	what := fmt.Sprintf("node %s (%s)", n.Name, t.Name)
+	return parseArgs(n.Name, what, n.Pos, sp.Dir, n.params, t.Params, "use", "from")
+}
+
+// parseArgs checks the mapping m against specs (ignoring the keys in skip)
+// and returns the arguments; what names the mapping in errors.
+func parseArgs(name, what string, at Pos, dir string, m *value, specs []ParamSpec, skip ...string) (*Args, error) {
+	args := &Args{node: name, dir: dir, values: map[string]any{}, pos: map[string]Pos{}, at: at}
 	var errs ErrorList
-	specs := map[string]*ParamSpec{}
-	names := []string{"use", "from"}
-	for i := range t.Params {
-		specs[t.Params[i].Name] = &t.Params[i]
-		names = append(names, t.Params[i].Name)
+	byName := map[string]*ParamSpec{}
+	names := append([]string(nil), skip...)
+	for i := range specs {
+		byName[specs[i].Name] = &specs[i]
+		names = append(names, specs[i].Name)
 	}
-	for i, k := range n.params.keys {
-		if k.text == "use" || k.text == "from" {
+	for i, k := range m.keys {
+		if contains(skip, k.text) {
 			continue
 		}
-		ps, ok := specs[k.text]
+		ps, ok := byName[k.text]
 		if !ok {
-			errs = append(errs, &Error{k.pos, fmt.Sprintf("node %s (%s): unknown parameter %q%s", n.Name, t.Name, k.text, suggest(k.text, names))})
+			errs = append(errs, &Error{k.pos, fmt.Sprintf("%s: unknown parameter %q%s", what, k.text, suggest(k.text, names))})
 			continue
 		}
-		v := n.params.vals[i]
+		v := m.vals[i]
 		val, err := convertParam(ps, v)
 		if err != nil {
-			errs = append(errs, &Error{v.pos, fmt.Sprintf("node %s: %s: %v", n.Name, k.text, err)})
+			errs = append(errs, &Error{v.pos, fmt.Sprintf("%s: %s: %v", what, k.text, err)})
 			continue
 		}
 		args.values[k.text] = val
 		args.pos[k.text] = v.pos
 	}
-	for _, ps := range t.Params {
+	for _, ps := range specs {
 		if _, given := args.values[ps.Name]; given {
 			continue
 		}
 		if ps.Required {
-			errs = append(errs, &Error{n.Pos, fmt.Sprintf("node %s (%s): missing parameter %s (%s)", n.Name, t.Name, ps.Name, ps.Doc)})
+			errs = append(errs, &Error{at, fmt.Sprintf("%s: missing parameter %s (%s)", what, ps.Name, ps.Doc)})
 			continue
 		}
 		if ps.Default != nil {

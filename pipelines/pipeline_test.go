@@ -20,7 +20,7 @@ func testRegistry(t *testing.T) *Registry {
 	}
 	must(&NodeType{
 		Name: "suffix", Doc: "appends a suffix to every token",
-		Inputs: []Type{Tokens}, Output: Tokens,
+		Inputs: []Type{TokensType}, Output: TokensType,
 		Params: []ParamSpec{
 			{Name: "text", Kind: String, Required: true, Doc: "the suffix"},
 			{Name: "times", Kind: Int, Default: 1, Doc: "how many times"},
@@ -43,7 +43,7 @@ func testRegistry(t *testing.T) *Registry {
 	})
 	must(&NodeType{
 		Name: "join", Doc: "concatenates token lists",
-		Inputs: []Type{Tokens}, Variadic: true, Output: Tokens,
+		Inputs: []Type{TokensType}, Variadic: true, Output: TokensType,
 		New: func(*Args) (Node, error) {
 			return nodeFunc(func(in []any) (any, error) {
 				var out []string
@@ -55,7 +55,7 @@ func testRegistry(t *testing.T) *Registry {
 		},
 	})
 	must(&NodeType{
-		Name: "lexicon", Doc: "reads a word list", Output: Tokens,
+		Name: "lexicon", Doc: "reads a word list", Output: TokensType,
 		Params: []ParamSpec{{Name: "file", Kind: File, Required: true, Doc: "word list"}},
 		New: func(a *Args) (Node, error) {
 			data, err := os.ReadFile(a.Path("file"))
@@ -67,7 +67,7 @@ func testRegistry(t *testing.T) *Registry {
 		},
 	})
 	must(&NodeType{
-		Name: "graph-only", Doc: "takes a graph", Inputs: []Type{Graph}, Output: Graph,
+		Name: "graph-only", Doc: "takes a graph", Inputs: []Type{GraphType}, Output: GraphType,
 		New: func(*Args) (Node, error) { return nodeFunc(func(in []any) (any, error) { return in[0], nil }), nil },
 	})
 	return r

@@ -21,11 +21,13 @@ type Type string
 
 // The value types. A node's Run receives and returns the Go types listed.
 const (
-	Image  Type = "image"  // *Document: a grey-level image and where it came from
-	Tensor Type = "tensor" // *gtn.Var
-	Graph  Type = "graph"  // *gtn.GraphVar
-	Tokens Type = "tokens" // []string
-	Audio  Type = "audio"  // *Audio
+	ImageType  Type = "image"  // *Image: a grey-level image and where it came from
+	TensorType Type = "tensor" // *gtn.Var
+	GraphType  Type = "graph"  // *gtn.GraphVar
+	TokensType Type = "tokens" // []string
+	AudioType  Type = "audio"  // *Audio
+	// SentenceType is a sentence of a CoNLL file: *datasets.Sentence.
+	SentenceType Type = "sentence"
 )
 
 // ParamKind is the kind of a node parameter.

@@ -18,11 +18,15 @@ type Spec struct {
 	Inputs []InputSpec
 	Nodes  []*NodeSpec
 	Output string
+	// Symbols names the symbol table of the output graph's output labels,
+	// used to spell answers (relative to Dir); "" if none.
+	Symbols string
 
 	Train *Section // nil when the file has no train section
 	Eval  *Section // nil when the file has no eval section
 
-	outputPos Pos
+	outputPos  Pos
+	symbolsPos Pos
 }
 
 // InputSpec is one input of a pipeline.
@@ -167,7 +171,7 @@ func (s *Section) Strings(key string) ([]string, error) {
 	return l, nil
 }
 
-var topKeys = []string{"pipeline", "description", "input", "inputs", "nodes", "output", "train", "eval"}
+var topKeys = []string{"pipeline", "description", "input", "inputs", "nodes", "output", "symbols", "train", "eval"}
 
 // ReadSpec reads and parses the pipeline file at path.
 func ReadSpec(path string) (*Spec, error) {
@@ -223,6 +227,10 @@ func ParseSpec(name, dir string, data []byte) (*Spec, error) {
 		errs = append(errs, &Error{root.pos, "missing \"pipeline: NAME\""})
 	}
 	sp.Description = str("description")
+	sp.Symbols = str("symbols")
+	if v := root.get("symbols"); v != nil {
+		sp.symbolsPos = v.pos
+	}
 	add(sp.parseInputs(root))
 	add(sp.parseNodes(root))
 	if v := root.get("output"); v == nil {
@@ -295,7 +303,7 @@ func (sp *Spec) parseInputs(root *value) error {
 	return nil
 }
 
-var allTypes = []string{string(Image), string(Tensor), string(Graph), string(Tokens), string(Audio)}
+var allTypes = []string{string(ImageType), string(TensorType), string(GraphType), string(TokensType), string(AudioType), string(SentenceType)}
 
 func checkInputType(in InputSpec) *Error {
 	if !contains(allTypes, string(in.Type)) {

@@ -11,9 +11,9 @@ import (
 	"testing"
 )
 
-// gtn runs the command line in-process and returns its exit code and
+// runGTN runs the command line in-process and returns its exit code and
 // outputs.
-func gtn(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+func runGTN(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = run(args, strings.NewReader(stdin), &out, &errb)
@@ -23,7 +23,7 @@ func gtn(t *testing.T, stdin string, args ...string) (code int, stdout, stderr s
 const gtn3 = "../../testdata/fst/gtn3.txt"
 
 func TestFstForwardJSON(t *testing.T) {
-	code, out, errs := gtn(t, "", "fst", "forward", gtn3, "--json")
+	code, out, errs := runGTN(t, "", "fst", "forward", gtn3, "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -41,11 +41,11 @@ func TestFstForwardJSON(t *testing.T) {
 
 func TestFstEmptyGraphJSON(t *testing.T) {
 	// A path that never reaches a final state.
-	code, out, _ := gtn(t, "0 1 5 5\n", "fst", "forward", "-", "--json")
+	code, out, _ := runGTN(t, "0 1 5 5\n", "fst", "forward", "-", "--json")
 	if code != 0 || strings.TrimSpace(out) != `{"empty":true,"free_energy":null}` {
 		t.Errorf("forward: exit %d, %q", code, out)
 	}
-	code, out, _ = gtn(t, "0 1 5 5\n", "fst", "viterbi", "--json", "-")
+	code, out, _ = runGTN(t, "0 1 5 5\n", "fst", "viterbi", "--json", "-")
 	if code != 0 || strings.TrimSpace(out) != `{"energy":null,"ilabels":[],"olabels":[],"empty":true}` {
 		t.Errorf("viterbi: exit %d, %q", code, out)
 	}
@@ -54,7 +54,7 @@ func TestFstEmptyGraphJSON(t *testing.T) {
 func TestFstViterbiJSON(t *testing.T) {
 	// Epsilons are left out of the label lists.
 	in := "0 1 0 7 -1\n1 2 3 0 -2\n0 2 4 4 0.5\n2 0.25\n"
-	code, out, errs := gtn(t, in, "fst", "viterbi", "-", "--json")
+	code, out, errs := runGTN(t, in, "fst", "viterbi", "-", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -88,7 +88,7 @@ func TestFstExitCodes(t *testing.T) {
 		{"determinize transducer", []string{"fst", "determinize", "-"}, 1, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, errs := gtn(t, "0 1 1 2\n1\n", tc.args...)
+			code, _, errs := runGTN(t, "0 1 1 2\n1\n", tc.args...)
 			if code != tc.code {
 				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, errs)
 			}
@@ -119,7 +119,7 @@ func TestFstCommandsRoundTrip(t *testing.T) {
 		{"topsort", gtn3},
 	} {
 		t.Run(args[0], func(t *testing.T) {
-			code, out, errs := gtn(t, "", append([]string{"fst"}, args...)...)
+			code, out, errs := runGTN(t, "", append([]string{"fst"}, args...)...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errs)
 			}
@@ -127,7 +127,7 @@ func TestFstCommandsRoundTrip(t *testing.T) {
 			if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if code, _, errs := gtn(t, "", "fst", "info", path); code != 0 {
+			if code, _, errs := runGTN(t, "", "fst", "info", path); code != 0 {
 				t.Fatalf("info on the output: exit %d: %s\n%s", code, errs, out)
 			}
 		})
@@ -137,11 +137,11 @@ func TestFstCommandsRoundTrip(t *testing.T) {
 func TestFstBinaryOutput(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "g.msgpack")
-	if code, _, errs := gtn(t, "", "fst", "connect", gtn3, "-o", bin); code != 0 {
+	if code, _, errs := runGTN(t, "", "fst", "connect", gtn3, "-o", bin); code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	_, want, _ := gtn(t, "", "fst", "forward", gtn3)
-	code, got, errs := gtn(t, "", "fst", "forward", bin)
+	_, want, _ := runGTN(t, "", "fst", "forward", gtn3)
+	code, got, errs := runGTN(t, "", "fst", "forward", bin)
 	if code != 0 || got != want {
 		t.Errorf("forward of the binary copy: exit %d %q %s, want %q", code, got, errs, want)
 	}
@@ -149,14 +149,14 @@ func TestFstBinaryOutput(t *testing.T) {
 
 func TestFstSymbols(t *testing.T) {
 	syms := "../../testdata/fst/abc.syms"
-	code, out, errs := gtn(t, "0 1 a 1\n1 2 c 2\n2\n", "fst", "viterbi", "--acceptor", "--isymbols", syms, "-")
+	code, out, errs := runGTN(t, "0 1 a 1\n1 2 c 2\n2\n", "fst", "viterbi", "--acceptor", "--isymbols", syms, "-")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	if !strings.Contains(out, "input  a c") || !strings.Contains(out, "energy 3") {
 		t.Errorf("output %q", out)
 	}
-	code, _, errs = gtn(t, "0 1 z\n1\n", "fst", "info", "--acceptor", "--isymbols", syms, "-")
+	code, _, errs = runGTN(t, "0 1 z\n1\n", "fst", "info", "--acceptor", "--isymbols", syms, "-")
 	if code != 1 || !strings.Contains(errs, `<stdin>:1: bad input label "z": not in the symbol table`) {
 		t.Errorf("exit %d, stderr %q", code, errs)
 	}
@@ -176,7 +176,7 @@ func TestFstComposeMatchesOpenFst(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	code, out, errs := gtn(t, "", "fst", "compose", filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt"))
+	code, out, errs := runGTN(t, "", "fst", "compose", filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt"))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/gotn/gotn/datasets"
-	gotn "github.com/gotn/gotn/gtn" // the name gtn is fst_test.go's helper
+	"github.com/gotn/gotn/gtn"
 	"github.com/gotn/gotn/internal/progress"
 	"github.com/gotn/gotn/models"
 	"github.com/gotn/gotn/recognizers"
@@ -197,7 +197,7 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (stop bool, c
 // trainFlags declares the flags shared by train and bench.
 func trainFlags(fs *flag.FlagSet, o *trainOpts, arch string) {
 	fs.StringVar(&o.arch, "arch", arch, "architecture: "+strings.Join(recognizers.Archs(), ", "))
-	fs.StringVar(&o.loss, "loss", "", "loss: "+strings.Join(gotn.Losses(), ", ")+"\n(default per architecture: map for lenet5, energy for lenet1/4, nll for the softmax networks)")
+	fs.StringVar(&o.loss, "loss", "", "loss: "+strings.Join(gtn.Losses(), ", ")+"\n(default per architecture: map for lenet5, energy for lenet1/4, nll for the softmax networks)")
 	fs.StringVar(&o.optimizer, "optimizer", "", "optimizer: sgd (with --momentum, --weight-decay), sdlm (stochastic diagonal\nLevenberg-Marquardt, LeCun et al. 1998), adam (default per architecture: sdlm for\nthe RBF networks, sgd for the others)")
 	fs.Float64Var(&o.lr, "lr", 0, "learning rate of the first epoch, for the mean loss of a batch\n(default per architecture; sdlm: 0.0005 per example of a batch, 0.016 for 32)")
 	fs.StringVar(&o.schedule, "schedule", "", "learning rate schedule: constant, paper (×1, ×0.4, ×0.2, ×0.1, ×0.02 from epochs\n1, 3, 6, 9, 13: LeCun et al.'s), cosine (down to lr/100 at the last epoch)")
@@ -280,7 +280,7 @@ func (o *trainOpts) resolve(set map[string]bool) error {
 	case o.elastic && !o.distort:
 		return usagef("--elastic needs --distort")
 	}
-	if _, err := gotn.ParseLoss(o.loss, o.lossOptions()); err != nil {
+	if _, err := gtn.ParseLoss(o.loss, o.lossOptions()); err != nil {
 		return usageError{strings.TrimPrefix(err.Error(), "gtn: ")}
 	}
 	if _, err := o.newOptimizer(); err != nil {
@@ -295,36 +295,36 @@ func (o *trainOpts) resolve(set map[string]bool) error {
 	return nil
 }
 
-func (o *trainOpts) lossOptions() gotn.LossOptions {
-	return gotn.LossOptions{J: o.j, Beta: o.beta}
+func (o *trainOpts) lossOptions() gtn.LossOptions {
+	return gtn.LossOptions{J: o.j, Beta: o.beta}
 }
 
-func (o *trainOpts) newOptimizer() (gotn.Optimizer, error) {
+func (o *trainOpts) newOptimizer() (gtn.Optimizer, error) {
 	switch o.optimizer {
 	case "sgd":
-		return &gotn.SGD{Momentum: o.momentum, WeightDecay: o.decay}, nil
+		return &gtn.SGD{Momentum: o.momentum, WeightDecay: o.decay}, nil
 	case "sdlm":
-		return &gotn.SDLM{Mu: o.mu, WeightDecay: o.decay}, nil
+		return &gtn.SDLM{Mu: o.mu, WeightDecay: o.decay}, nil
 	case "adam":
-		return &gotn.Adam{WeightDecay: o.decay}, nil
+		return &gtn.Adam{WeightDecay: o.decay}, nil
 	}
 	return nil, usagef("unknown optimizer %q (known: sgd, sdlm, adam)", o.optimizer)
 }
 
-func (o *trainOpts) newSchedule() (gotn.Schedule, error) {
+func (o *trainOpts) newSchedule() (gtn.Schedule, error) {
 	switch o.schedule {
 	case "constant":
-		return gotn.ConstantRate(o.lr), nil
+		return gtn.ConstantRate(o.lr), nil
 	case "paper":
-		return gotn.StepRate{Epochs: []int{0, 2, 5, 8, 12}, Rates: []float64{o.lr, 0.4 * o.lr, 0.2 * o.lr, 0.1 * o.lr, 0.02 * o.lr}}, nil
+		return gtn.StepRate{Epochs: []int{0, 2, 5, 8, 12}, Rates: []float64{o.lr, 0.4 * o.lr, 0.2 * o.lr, 0.1 * o.lr, 0.02 * o.lr}}, nil
 	case "cosine":
-		return gotn.CosineRate{Max: o.lr, Min: o.lr / 100, Epochs: o.epochs}, nil
+		return gtn.CosineRate{Max: o.lr, Min: o.lr / 100, Epochs: o.epochs}, nil
 	}
 	return nil, usagef("unknown schedule %q (known: constant, paper, cosine)", o.schedule)
 }
 
 // shifted numbers epochs from 1 for a schedule that numbers them from 0.
-type shifted struct{ gotn.Schedule }
+type shifted struct{ gtn.Schedule }
 
 func (s shifted) Rate(epoch int) float64 { return s.Schedule.Rate(epoch - 1) }
 
@@ -382,7 +382,7 @@ func newInputter(set *datasets.MNIST, net recognizers.Network) (*inputter, error
 // batch returns the input tensor [len(ex), 1, size, size] and the labels
 // of examples ex, allocated on the tape. If the inputter has a distorter
 // and seed is not nil, example i is distorted as chosen by seed(i).
-func (in *inputter) batch(tp *gotn.Tape, ex []int, seed func(int) uint64) (*gotn.Tensor, []int) {
+func (in *inputter) batch(tp *gtn.Tape, ex []int, seed func(int) uint64) (*gtn.Tensor, []int) {
 	per := in.size * in.size
 	x := tp.Tensor(len(ex), 1, in.size, in.size)
 	labels := make([]int, len(ex))
@@ -420,7 +420,7 @@ func evaluate(ctx context.Context, net recognizers.Network, set *datasets.MNIST,
 	start := time.Now()
 	for range max(1, min(workers, (n+chunk-1)/chunk)) {
 		wg.Go(func() {
-			tp := gotn.NewTape(nil)
+			tp := gtn.NewTape(nil)
 			ex := make([]int, 0, chunk)
 			for ctx.Err() == nil {
 				lo := int(next.Add(chunk)) - chunk
@@ -480,10 +480,10 @@ func mix(seed uint64, vs ...uint64) uint64 {
 type session struct {
 	o       *trainOpts
 	net     recognizers.Network
-	loss    gotn.Loss
+	loss    gtn.Loss
 	in      *inputter
-	trainer *gotn.Trainer
-	sdlm    *gotn.SDLM
+	trainer *gtn.Trainer
+	sdlm    *gtn.SDLM
 }
 
 // newSession builds the network, loss, optimizer and trainer.
@@ -492,7 +492,7 @@ func newSession(o *trainOpts, train *datasets.MNIST, progressTo io.Writer) (*ses
 	if err != nil {
 		return nil, err
 	}
-	loss, err := gotn.ParseLoss(o.loss, o.lossOptions())
+	loss, err := gtn.ParseLoss(o.loss, o.lossOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -518,16 +518,16 @@ func newSession(o *trainOpts, train *datasets.MNIST, progressTo io.Writer) (*ses
 		}
 	}
 	s := &session{o: o, net: net, loss: loss, in: in}
-	s.sdlm, _ = opt.(*gotn.SDLM)
-	s.trainer = &gotn.Trainer{Params: net.Params(), Optimizer: opt, Schedule: shifted{sched}, Workers: o.workers, Progress: progressTo, Unit: "img"}
+	s.sdlm, _ = opt.(*gtn.SDLM)
+	s.trainer = &gtn.Trainer{Params: net.Params(), Optimizer: opt, Schedule: shifted{sched}, Workers: o.workers, Progress: progressTo, Unit: "img"}
 	return s, nil
 }
 
 // step returns the trainer's step function for epoch (from 1).
-func (s *session) step(epoch int) gotn.StepFunc {
+func (s *session) step(epoch int) gtn.StepFunc {
 	seed := s.o.seed
 	distortSeed := func(i int) uint64 { return datasets.SampleSeed(seed, epoch, i) }
-	return func(tp *gotn.Tape, ex []int) (*gotn.Var, int, error) {
+	return func(tp *gtn.Tape, ex []int) (*gtn.Var, int, error) {
 		x, labels := s.in.batch(tp, ex, distortSeed)
 		e, err := forward(s.net, tp, tp.Const(x), mix(seed, 0x64726f70, uint64(epoch), uint64(ex[0]))) // "drop"
 		if err != nil {
@@ -539,7 +539,7 @@ func (s *session) step(epoch int) gotn.StepFunc {
 }
 
 // forward runs net, with seed for its random layers if it has any.
-func forward(net recognizers.Network, tp *gotn.Tape, x *gotn.Var, seed uint64) (*gotn.Var, error) {
+func forward(net recognizers.Network, tp *gtn.Tape, x *gtn.Var, seed uint64) (*gtn.Var, error) {
 	if sn, ok := net.(recognizers.SeededNetwork); ok {
 		return sn.ForwardSeed(tp, x, seed)
 	}
@@ -552,7 +552,7 @@ func forward(net recognizers.Network, tp *gotn.Tape, x *gotn.Var, seed uint64) (
 // the squared distance to the correct code (the energy loss, as in LeCun et
 // al. 1998); otherwise the Fisher probe of the class energies (exact for
 // the NLL loss of a log-softmax output).
-func (s *session) probe(tp *gotn.Tape, example int, seed uint64) (*gotn.Var, error) {
+func (s *session) probe(tp *gtn.Tape, example int, seed uint64) (*gtn.Var, error) {
 	x, _ := s.in.batch(tp, []int{example}, nil)
 	xv := tp.Const(x)
 	if seq, ok := s.net.(*recognizers.Sequential); ok && len(seq.Layers) > 1 {
@@ -797,13 +797,13 @@ const embeddedPrefix = "embedded:"
 
 // loadNetwork loads the model file path, or the committed model name with
 // path "embedded:NAME" (see package models).
-func loadNetwork(path string) (recognizers.Network, *gotn.Model, error) {
+func loadNetwork(path string) (recognizers.Network, *gtn.Model, error) {
 	if name, ok := strings.CutPrefix(path, embeddedPrefix); ok {
 		b, err := models.File(name)
 		if err != nil {
 			return nil, nil, err
 		}
-		m, err := gotn.ReadModel(bytes.NewReader(b), path)
+		m, err := gtn.ReadModel(bytes.NewReader(b), path)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -40,7 +40,7 @@ func TestMnistUsage(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			code, out, errs := gtn(t, "", tc.args...)
+			code, out, errs := runGTN(t, "", tc.args...)
 			if code != tc.code {
 				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, errs)
 			}
@@ -100,7 +100,7 @@ func TestMnistFlagErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			code, _, errs := gtn(t, "", append([]string{"mnist"}, tc.args...)...)
+			code, _, errs := runGTN(t, "", append([]string{"mnist"}, tc.args...)...)
 			if code != tc.code {
 				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, errs)
 			}
@@ -153,7 +153,7 @@ func TestMnistEvalEmbedded(t *testing.T) {
 		{[]string{"--model", "embedded:best"}, 0.01},
 	} {
 		args := append([]string{"mnist", "eval", "--json", "--limit", "1000"}, tc.args...)
-		code, out, errs := gtn(t, "", args...)
+		code, out, errs := runGTN(t, "", args...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, errs)
 		}
@@ -162,7 +162,7 @@ func TestMnistEvalEmbedded(t *testing.T) {
 			t.Errorf("%v: %d errors on %d images, want a rate <= %v", args, *r.Errors, *r.Total, tc.maxRate)
 		}
 	}
-	code, out, errs := gtn(t, "", "mnist", "eval", "--limit", "300")
+	code, out, errs := runGTN(t, "", "mnist", "eval", "--limit", "300")
 	if code != 0 || !strings.Contains(out, "test error") || !strings.Contains(out, "trained by: gtn mnist train") {
 		t.Errorf("text output: exit %d, %q %q", code, out, errs)
 	}
@@ -190,7 +190,7 @@ func TestMnistTrain(t *testing.T) {
 			out := filepath.Join(dir, strconv.Itoa(i)+".msgpack")
 			limit := strconv.Itoa(tc.limit)
 			args := append([]string{"mnist", "train", "--epochs", "2", "--limit", limit, "--quiet", "--out", out}, tc.args...)
-			code, stdout, errs := gtn(t, "", args...)
+			code, stdout, errs := runGTN(t, "", args...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errs)
 			}
@@ -216,7 +216,7 @@ func TestMnistTrain(t *testing.T) {
 			if recorded > tc.limit*35/100 {
 				t.Errorf("%d errors on %d test images after training on as many: did not learn", recorded, tc.limit)
 			}
-			code, stdout, errs = gtn(t, "", "mnist", "eval", "--model", out, "--limit", limit, "--json")
+			code, stdout, errs = runGTN(t, "", "mnist", "eval", "--model", out, "--limit", limit, "--json")
 			if code != 0 {
 				t.Fatalf("eval: exit %d: %s", code, errs)
 			}
@@ -234,7 +234,7 @@ func TestMnistTrainDeterministic(t *testing.T) {
 	dir := t.TempDir()
 	trainTo := func(name, seed string) []float32 {
 		out := filepath.Join(dir, name)
-		code, _, errs := gtn(t, "", "mnist", "train", "--arch", "lenet5", "--distort", "--epochs", "1", "--limit", "500",
+		code, _, errs := runGTN(t, "", "mnist", "train", "--arch", "lenet5", "--distort", "--epochs", "1", "--limit", "500",
 			"--workers", "2", "--seed", seed, "--quiet", "--out", out)
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errs)
@@ -265,7 +265,7 @@ func TestMnistTrainDeterministic(t *testing.T) {
 
 func TestMnistBenchJSON(t *testing.T) {
 	needMNIST(t)
-	code, out, errs := gtn(t, "", "mnist", "bench", "--limit", "640", "--json")
+	code, out, errs := runGTN(t, "", "mnist", "bench", "--limit", "640", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

@@ -1,0 +1,437 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"runtime"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/reugn/go-streams/extension"
+	"github.com/reugn/go-streams/flow"
+
+	"github.com/gotn/gotn/internal/progress"
+)
+
+// Page is one page of an input, as the processor receives it.
+type Page struct {
+	// File is the input's name (Input.Name).
+	File string
+	// Page is the page number in the file, from 0; Pages is the number of
+	// pages (1 for every format but TIFF).
+	Page, Pages int
+	// Index is the position of the input in the source's order, from 0,
+	// counting every input the source named (those skipped as already done
+	// too), so that it is the same in a resumed run.
+	Index int
+	// Gray is the page in 8-bit grey levels, 0 black and 255 white (see the
+	// function Gray for the conversion from colour); its bounds start at
+	// (0, 0) and its Stride is its width. The processor may keep it.
+	Gray *image.Gray
+}
+
+// Result is what a processor makes of a page.
+type Result struct {
+	// Output is written as the record's output, as encoding/json encodes
+	// it; a value that cannot be encoded gives an error record.
+	Output any
+	// Energy and Confidence, when not nil, are written as the record's
+	// energy and confidence.
+	Energy, Confidence *float64
+}
+
+// Processor processes one page. The run calls it from Options.Workers
+// goroutines at once. An error, or a panic, gives an error record and the
+// run goes on; an error after ctx is cancelled gives no record (the page is
+// done again when the run is resumed).
+type Processor func(ctx context.Context, p *Page) (Result, error)
+
+// Options configures a run. The zero value is usable.
+type Options struct {
+	// Workers is the number of pages decoded and processed at once, and
+	// of inputs read at once; default runtime.GOMAXPROCS(0).
+	Workers int
+	// Ordered writes the records in input order (pages of a file in page
+	// order) instead of completion order.
+	Ordered bool
+	// Force redoes every input: Run truncates the output; RunTo ignores
+	// the records a Resumable sink holds.
+	Force bool
+	// Progress, if not nil, receives a progress line redrawn ten times a
+	// second when it is a terminal, and the summary at the end.
+	Progress io.Writer
+	// MaxPixels is the size of the largest image decoded, in pixels; a
+	// larger one gives an error record. Default DefaultMaxPixels.
+	MaxPixels int
+}
+
+// Summary counts what a run did.
+type Summary struct {
+	// Inputs is the number of distinct inputs the source named.
+	Inputs int
+	// Done and Failed are the records written without and with an error.
+	Done, Failed int
+	// Skipped is the number of pages of the inputs that already had a
+	// record, and Duplicates the number of inputs named again by the
+	// source (after the first time), which are not processed again.
+	Skipped, Duplicates int
+	// Elapsed is the time the run took.
+	Elapsed time.Duration
+}
+
+// Rate returns the pages written a second: (Done+Failed)/Elapsed.
+func (s Summary) Rate() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Done+s.Failed) / s.Elapsed.Seconds()
+}
+
+// String returns the summary on one line, for example
+// "1,200 done, 3 failed, 40 skipped in 0:02 (598 images/s)".
+func (s Summary) String() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s done, %s failed, %s skipped", progress.Commas(s.Done), progress.Commas(s.Failed), progress.Commas(s.Skipped))
+	if s.Duplicates > 0 {
+		fmt.Fprintf(&sb, ", %s duplicates", progress.Commas(s.Duplicates))
+	}
+	fmt.Fprintf(&sb, " in %s (%s images/s)", progress.Duration(s.Elapsed), progress.Rate(s.Rate()))
+	return sb.String()
+}
+
+// Run processes the inputs of src with proc and appends the records to the
+// JSON Lines file out (see OpenJSONL), skipping the pages already there
+// unless opt.Force. It returns when every input is done; when ctx is
+// cancelled, with ctx's error once the pages under way are finished or
+// dropped; or on an error of the source or of the output, once the pages
+// under way are written (source) or dropped (output). The summary counts
+// what was done until then.
+func Run(ctx context.Context, src Source, out string, proc Processor, opt Options) (Summary, error) {
+	j, err := OpenJSONL(out, !opt.Force)
+	if err != nil {
+		return Summary{}, err
+	}
+	s, err := RunTo(ctx, src, j, proc, opt)
+	if cerr := j.Close(); err == nil {
+		err = cerr
+	}
+	return s, err
+}
+
+// RunTo is Run with any sink. It flushes sink at the end but does not
+// close it.
+func RunTo(ctx context.Context, src Source, sink Sink, proc Processor, opt Options) (Summary, error) {
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opt.MaxPixels <= 0 {
+		opt.MaxPixels = DefaultMaxPixels
+	}
+	r := &run{
+		src:   src,
+		sink:  sink,
+		proc:  proc,
+		opt:   opt,
+		start: time.Now(),
+		held:  map[string]*heldFile{},
+		seen:  map[string]bool{},
+	}
+	if rs, ok := sink.(Resumable); ok && !opt.Force {
+		r.hold(rs.Held())
+	}
+	userCtx := ctx
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	r.ctx, r.cancel = ctx, cancel
+
+	// The stream: feeder → FlatMap(expand) → Map(work) → collector.
+	inputs := make(chan any)
+	go r.feed(inputs)
+	c := newCollector(r)
+	extension.NewChanSource(inputs).
+		Via(flow.NewFlatMap(r.expand, opt.Workers)).
+		Via(flow.NewMap(r.work, opt.Workers)).
+		To(c)
+
+	s := r.summary()
+	if opt.Progress != nil {
+		c.clearLine()
+		fmt.Fprintln(opt.Progress, s)
+	}
+	switch {
+	case c.err != nil:
+		return s, c.err
+	case r.srcErr != nil:
+		return s, r.srcErr
+	case r.interrupted.Load():
+		return s, userCtx.Err()
+	}
+	return s, nil
+}
+
+// run is the state of a run.
+type run struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	src    Source
+	sink   Sink
+	proc   Processor
+	opt    Options
+	start  time.Time
+
+	// Used by the feeder only, until it closes its channel.
+	held   map[string]*heldFile // by jsonName
+	seen   map[string]bool      // by jsonName
+	srcErr error
+
+	// Counted by the feeder.
+	inputs, skipped, duplicates atomic.Int64
+
+	// Counted by the collector.
+	done, failed atomic.Int64
+
+	// Set when the context stopped the feeder or made a page be dropped.
+	interrupted atomic.Bool
+}
+
+// heldFile is what the sink holds of a file.
+type heldFile struct {
+	pages int    // from the records; 0 if a record says the file failed whole
+	whole bool   // a record with pages 0
+	got   []bool // by page, for pages > 0
+	n     int    // distinct pages got
+}
+
+// hold indexes the keys held by the sink.
+func (r *run) hold(keys []Key) {
+	for _, k := range keys {
+		h := r.held[k.File]
+		if h == nil {
+			h = &heldFile{}
+			r.held[k.File] = h
+		}
+		if k.Pages <= 0 {
+			h.whole = true
+			continue
+		}
+		if k.Page < 0 || k.Page >= k.Pages || k.Pages > maxTIFFPages {
+			continue
+		}
+		if k.Pages > h.pages {
+			h.pages = k.Pages
+			h.got = slices.Grow(h.got, k.Pages-len(h.got))[:k.Pages]
+		}
+		if !h.got[k.Page] {
+			h.got[k.Page] = true
+			h.n++
+		}
+	}
+}
+
+// complete reports whether the sink holds every page of the file.
+func (h *heldFile) complete() bool { return h.whole || (h.pages > 0 && h.n >= h.pages) }
+
+// input is an input on its way, numbered.
+type input struct {
+	Input
+	index int    // in the source's order
+	seq   int    // among the inputs sent down the stream
+	skip  []bool // pages held, or nil
+}
+
+// feed reads the source and sends the inputs to be done down the stream,
+// then closes out.
+func (r *run) feed(out chan<- any) {
+	defer close(out)
+	seq := 0
+	for index := 0; ; index++ {
+		in, err := r.src.Next(r.ctx)
+		if err != nil {
+			switch {
+			case r.ctx.Err() != nil:
+				r.interrupted.Store(true)
+			case !errors.Is(err, io.EOF):
+				r.srcErr = err
+			}
+			return
+		}
+		key := jsonName(in.Name)
+		if r.seen[key] {
+			r.duplicates.Add(1)
+			continue
+		}
+		r.seen[key] = true
+		r.inputs.Add(1)
+		it := &input{Input: in, index: index, seq: seq}
+		if h := r.held[key]; h != nil {
+			if h.complete() {
+				r.skipped.Add(int64(max(h.pages, 1)))
+				continue
+			}
+			it.skip = h.got
+			r.skipped.Add(int64(h.n))
+		}
+		select {
+		case out <- it:
+			seq++
+		case <-r.ctx.Done():
+			r.interrupted.Store(true)
+			return
+		}
+	}
+}
+
+// job is a page to decode and process, or an error to record.
+type job struct {
+	in          *input
+	page, pages int
+	n           int // jobs of the input
+	data        []byte
+	format      format
+	ifd         uint32 // TIFF: the page's image directory
+	err         error  // record this instead
+	ms          float64
+	none        bool // nothing to do: keeps the count of the input's jobs
+	dropped     bool // with none: the run was cancelled before the input was read
+}
+
+// expand reads an input and splits it into pages.
+func (r *run) expand(in *input) []*job {
+	if r.ctx.Err() != nil {
+		r.interrupted.Store(true)
+		return []*job{{in: in, n: 1, none: true, dropped: true}}
+	}
+	start := time.Now()
+	fail := func(pages int, err error) []*job {
+		return []*job{{in: in, n: 1, pages: pages, err: err, ms: msSince(start)}}
+	}
+	data, err := in.load()
+	switch {
+	case err != nil:
+		return fail(0, fmt.Errorf("reading: %w", err))
+	case len(data) == 0:
+		return fail(0, errors.New("empty file"))
+	}
+	f := sniff(data)
+	if f == formatUnknown {
+		return fail(0, errNotImage)
+	}
+	if f != formatTIFF {
+		return []*job{{in: in, n: 1, pages: 1, data: data, format: f}}
+	}
+	ifds, err := tiffPages(data)
+	if len(ifds) == 0 {
+		return fail(0, fmt.Errorf("decoding tiff: %w", err))
+	}
+	pages := len(ifds)
+	if err != nil {
+		pages++ // the last page is the error
+	}
+	var jobs []*job
+	for p, ifd := range ifds {
+		if p < len(in.skip) && in.skip[p] {
+			continue
+		}
+		jobs = append(jobs, &job{in: in, page: p, pages: pages, data: data, format: f, ifd: ifd})
+	}
+	if err != nil && !(len(ifds) < len(in.skip) && in.skip[len(ifds)]) {
+		jobs = append(jobs, &job{in: in, page: len(ifds), pages: pages, err: fmt.Errorf("decoding tiff: %w", err), ms: msSince(start)})
+	}
+	if len(jobs) == 0 {
+		return []*job{{in: in, n: 1, none: true}}
+	}
+	for _, j := range jobs {
+		j.n = len(jobs)
+	}
+	return jobs
+}
+
+// msSince returns the milliseconds since t.
+func msSince(t time.Time) float64 {
+	return float64(time.Since(t).Nanoseconds()) / 1e6
+}
+
+// rec is the outcome of a job: a record to write, or none.
+type rec struct {
+	seq, page, n int
+	r            *Record // nil: nothing to write
+	dropped      bool    // nothing written because the run was cancelled
+}
+
+// work decodes a page and processes it.
+func (r *run) work(j *job) *rec {
+	out := &rec{seq: j.in.seq, page: j.page, n: j.n}
+	switch {
+	case j.none:
+		out.dropped = j.dropped
+		return out
+	case r.ctx.Err() != nil:
+		r.interrupted.Store(true)
+		out.dropped = true
+		return out
+	}
+	start := time.Now()
+	rd := &Record{File: j.in.Name, Page: j.page, Pages: j.pages}
+	out.r = rd
+	fail := func(err error) *rec {
+		msg := err.Error()
+		rd.Error = &msg
+		rd.Output, rd.Energy, rd.Confidence = nil, nil, nil
+		rd.Milliseconds = j.ms + msSince(start)
+		return out
+	}
+	if j.err != nil {
+		return fail(j.err)
+	}
+	g, err := decodeGray(j.format, j.data, j.ifd, r.opt.MaxPixels)
+	if err != nil {
+		return fail(err)
+	}
+	res, err := r.call(&Page{File: j.in.Name, Page: j.page, Pages: j.pages, Index: j.in.index, Gray: g})
+	if err != nil {
+		if r.ctx.Err() != nil {
+			out.r, out.dropped = nil, true // interrupted: done again on resume
+			r.interrupted.Store(true)
+			return out
+		}
+		return fail(err)
+	}
+	if res.Output != nil {
+		b, err := json.Marshal(res.Output)
+		if err != nil {
+			return fail(fmt.Errorf("encoding the output: %w", err))
+		}
+		rd.Output = b
+	}
+	rd.Energy, rd.Confidence = res.Energy, res.Confidence
+	rd.Milliseconds = msSince(start)
+	return out
+}
+
+// call calls the processor, turning a panic into an error.
+func (r *run) call(p *Page) (res Result, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("processor panicked: %v", v)
+		}
+	}()
+	return r.proc(r.ctx, p)
+}
+
+// summary returns the counts of the run so far.
+func (r *run) summary() Summary {
+	return Summary{
+		Inputs:     int(r.inputs.Load()),
+		Done:       int(r.done.Load()),
+		Failed:     int(r.failed.Load()),
+		Skipped:    int(r.skipped.Load()),
+		Duplicates: int(r.duplicates.Load()),
+		Elapsed:    time.Since(r.start),
+	}
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeDigitPNG draws a vertical bar (a "1"-like stroke) as dark ink on
+// white paper.
+func writeDigitPNG(t *testing.T, path string) {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, 40, 40))
+	for i := range img.Pix {
+		img.Pix[i] = 255
+	}
+	for y := 8; y < 32; y++ {
+		for x := 18; x < 22; x++ {
+			img.SetGray(x, y, color.Gray{Y: 0})
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBatchAndRunImages runs an image pipeline (an untrained LeNet-5: the
+// answers do not matter here, the records do) over a folder with a corrupt
+// file, then reruns it to check that nothing is done twice.
+func TestBatchAndRunImages(t *testing.T) {
+	dir := t.TempDir()
+	syms, _ := filepath.Abs("../../pipelines/grammars/digits.syms")
+	pipe := filepath.Join(dir, "p.yaml")
+	src := "pipeline: t\ninput: image\nnodes:\n  in: {use: digit-input, from: image}\n  net: {use: recognizer, from: in, arch: lenet5, classes: 10}\n  g: {use: class-graph, from: net}\noutput: g\nsymbols: " + syms + "\n"
+	if err := os.WriteFile(pipe, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	imgs := filepath.Join(dir, "images")
+	if err := os.Mkdir(imgs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"a.png", "b.png", "c.png"} {
+		writeDigitPNG(t, filepath.Join(imgs, n))
+	}
+	if err := os.WriteFile(filepath.Join(imgs, "broken.png"), []byte("\x89PNG\r\n\x1a\nnot really"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "res.jsonl")
+	code, _, errs := runGTN(t, "", "batch", pipe, "--in", imgs, "--out", out, "--ordered", "--quiet")
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (one input failed); stderr %s", code, errs)
+	}
+	recs := readRecords(t, out)
+	if len(recs) != 4 {
+		t.Fatalf("%d records, want 4", len(recs))
+	}
+	failed := 0
+	for _, r := range recs {
+		if r["error"] != nil {
+			failed++
+			if !strings.HasSuffix(r["file"].(string), "broken.png") {
+				t.Errorf("error record for %v", r["file"])
+			}
+			continue
+		}
+		text := r["output"].(map[string]any)["text"].(string)
+		if len(text) != 1 || r["confidence"] == nil {
+			t.Errorf("record %v", r)
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d error records, want 1", failed)
+	}
+	// A rerun does nothing new.
+	runGTN(t, "", "batch", pipe, "--in", imgs, "--out", out, "--quiet")
+	if n := len(readRecords(t, out)); n != 4 {
+		t.Errorf("after a rerun: %d records, want 4", n)
+	}
+	// gtn run prints the same answers, one line per image.
+	code, stdout, _ := runGTN(t, "", "run", pipe, filepath.Join(imgs, "a.png"), filepath.Join(imgs, "broken.png"))
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != 1 || len(lines) != 2 || !strings.Contains(lines[0], `"text":`) || !strings.Contains(lines[1], `"error":`) {
+		t.Errorf("gtn run: exit %d\n%s", code, stdout)
+	}
+}
+
+func readRecords(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var recs []map[string]any
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var r map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}

