@@ -203,7 +203,7 @@ func trainFlags(fs *flag.FlagSet, o *trainOpts, arch string) {
 	fs.StringVar(&o.schedule, "schedule", "", "learning rate schedule: constant, paper (×1, ×0.4, ×0.2, ×0.1, ×0.02 from epochs\n1, 3, 6, 9, 13: LeCun et al.'s), cosine (down to lr/100 at the last epoch)")
 	fs.Float64Var(&o.momentum, "momentum", 0, "SGD momentum (default per architecture)")
 	fs.Float64Var(&o.decay, "weight-decay", 0, "L2 weight decay (default per architecture)")
-	fs.Float64Var(&o.mu, "mu", 0, "SDLM damping μ: the step of a parameter is lr/(μ + its curvature) (default 1.6;\nthe paper's 0.02 was for updates after every example)")
+	fs.Float64Var(&o.mu, "mu", 0, "SDLM damping μ: the step of a parameter is lr/(μ + its curvature) (default 1.6:\nwith batches of 32, lr/μ must stay near 0.01; see docs/BENCHMARKS.md)")
 	fs.IntVar(&o.curvSamples, "curvature-samples", 500, "SDLM: training images on which the curvature is estimated before each epoch")
 	fs.Float64Var(&o.j, "j", 0, "constant j of the map loss, E_correct + log(exp(-j) + Σ exp(-E)) (default per\narchitecture: 3 for lenet5)")
 	fs.Float64Var(&o.beta, "beta", 1, "inverse temperature of the nll and mee losses")
