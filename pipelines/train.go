@@ -194,6 +194,17 @@ func (p *Pipeline) NamedParams() []*gtn.Param {
 	return ps
 }
 
+// trainables returns the pipeline's nodes that have parameters.
+func (p *Pipeline) trainables() []Trainable {
+	var ts []Trainable
+	for _, s := range p.steps {
+		if t, ok := s.node.(Trainable); ok {
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
+
 // selfTrainer returns the pipeline's node that trains itself, or nil.
 func (p *Pipeline) selfTrainer() SelfTrainer {
 	for _, s := range p.steps {
@@ -222,7 +233,10 @@ func (p *Pipeline) SaveModel(path string, meta map[string]string) error {
 }
 
 // LoadModel loads the pipeline's parameters from a model file written by
-// SaveModel, and returns its metadata.
+// SaveModel, and returns its metadata. A pipeline with a single trainable
+// node also takes a model file of that node alone (for example a recognizer
+// trained by gtn mnist train), whose parameters are not qualified by the
+// node's name.
 func (p *Pipeline) LoadModel(path string) (map[string]string, error) {
 	if st := p.selfTrainer(); st != nil {
 		return nil, st.LoadModel(path)
@@ -234,7 +248,15 @@ func (p *Pipeline) LoadModel(path string) (map[string]string, error) {
 	if name := m.Meta["pipeline"]; name != "" && name != p.Spec.Name {
 		return nil, fmt.Errorf("%s: a model of pipeline %q, not %q", path, name, p.Spec.Name)
 	}
-	if err := m.Load(p.NamedParams(), path); err != nil {
+	err = m.Load(p.NamedParams(), path)
+	if err != nil && m.Meta["pipeline"] == "" {
+		if t := p.trainables(); len(t) == 1 {
+			if m.Load(t[0].Params(), path) == nil {
+				return m.Meta, nil
+			}
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	return m.Meta, nil
