@@ -53,6 +53,12 @@ type Loss interface {
 // architecture prevents it (LeCun et al. 1998 "Viterbi training").
 type EnergyLoss struct{}
 
+// ForwardLoss is L = F_correct, the free energy of the correct answer
+// (all the paths that spell it) at inverse temperature beta (1 when zero):
+// "forward training" in LeCun et al. 1998. No margin: like EnergyLoss it
+// collapses unless the architecture prevents it.
+type ForwardLoss struct{ BetaValue float64 }
+
 // PerceptronLoss is L = E_correct - min_y E(y) (discriminative Viterbi
 // training in LeCun et al. 1998). No margin; zero once the correct answer
 // is the best one.
@@ -99,6 +105,7 @@ type MEELoss struct{ BetaValue float64 }
 type MAPLoss struct{ J float64 }
 
 func (EnergyLoss) Name() string       { return "energy" }
+func (ForwardLoss) Name() string      { return "forward" }
 func (PerceptronLoss) Name() string   { return "perceptron" }
 func (HingeLoss) Name() string        { return "hinge" }
 func (LogLoss) Name() string          { return "log" }
@@ -111,6 +118,7 @@ func (MEELoss) Name() string          { return "mee" }
 func (MAPLoss) Name() string          { return "map" }
 
 func (EnergyLoss) Needs() Needs       { return Needs{Correct: true} }
+func (ForwardLoss) Needs() Needs      { return Needs{Correct: true, SoftCorrect: true} }
 func (PerceptronLoss) Needs() Needs   { return Needs{Correct: true, Best: true} }
 func (HingeLoss) Needs() Needs        { return Needs{Correct: true, Offending: true} }
 func (LogLoss) Needs() Needs          { return Needs{Correct: true, Offending: true} }
@@ -131,6 +139,7 @@ func (MCELoss) Beta() float64          { return 1 }
 func (SquareSquareLoss) Beta() float64 { return 1 }
 func (SquareExpLoss) Beta() float64    { return 1 }
 func (l NLLLoss) Beta() float64        { return orOne(l.BetaValue) }
+func (l ForwardLoss) Beta() float64    { return orOne(l.BetaValue) }
 func (l MEELoss) Beta() float64        { return orOne(l.BetaValue) }
 
 // Beta is 1: the MAP loss's sum is at unit temperature, and its Free
@@ -146,6 +155,11 @@ func orOne(b float64) float64 {
 
 // Eval implements Loss.
 func (EnergyLoss) Eval(e Energies) (float64, Energies) {
+	return e.Correct, Energies{Correct: 1}
+}
+
+// Eval implements Loss.
+func (ForwardLoss) Eval(e Energies) (float64, Energies) {
 	return e.Correct, Energies{Correct: 1}
 }
 
@@ -273,6 +287,8 @@ func Losses() []string {
 
 var lossMakers = map[string]func(LossOptions) Loss{
 	"energy":        func(LossOptions) Loss { return EnergyLoss{} },
+	"viterbi":       func(LossOptions) Loss { return EnergyLoss{} },
+	"forward":       func(o LossOptions) Loss { return ForwardLoss{BetaValue: o.Beta} },
 	"perceptron":    func(LossOptions) Loss { return PerceptronLoss{} },
 	"hinge":         func(o LossOptions) Loss { return HingeLoss{Margin: o.Margin} },
 	"log":           func(LossOptions) Loss { return LogLoss{} },

@@ -62,6 +62,7 @@ func TestLossValues(t *testing.T) {
 		want float64
 	}{
 		{EnergyLoss{}, 2},
+		{ForwardLoss{}, 2},
 		{PerceptronLoss{}, 0.5},
 		{HingeLoss{Margin: 1}, 1.5},
 		{HingeLoss{Margin: 0.2}, 0.7},

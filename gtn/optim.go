@@ -25,11 +25,12 @@ func (o *SGD) Step(grads *Grads, lr float64) {
 	if o.velocity == nil {
 		o.velocity = map[*Param][]float32{}
 	}
-	mu, wd, eta := float32(o.Momentum), float32(o.WeightDecay), float32(lr)
+	mu, wd := float32(o.Momentum), float32(o.WeightDecay)
 	for i, p := range grads.Params() {
 		if p.Fixed {
 			continue
 		}
+		eta := float32(p.rate(lr))
 		g, w := grads.At(i).Data, p.Value.Data
 		if mu == 0 {
 			for j := range w {
@@ -77,13 +78,14 @@ func (o *Adam) Step(grads *Grads, lr float64) {
 	o.t++
 	c1 := 1 - math.Pow(b1, float64(o.t))
 	c2 := 1 - math.Pow(b2, float64(o.t))
-	step := float32(lr * math.Sqrt(c2) / c1)
 	fb1, fb2, feps := float32(b1), float32(b2), float32(eps*math.Sqrt(c2))
-	wd := float32(lr * o.WeightDecay)
 	for i, p := range grads.Params() {
 		if p.Fixed {
 			continue
 		}
+		plr := p.rate(lr)
+		step := float32(plr * math.Sqrt(c2) / c1)
+		wd := float32(plr * o.WeightDecay)
 		g, w := grads.At(i).Data, p.Value.Data
 		m, v := o.m[p], o.v[p]
 		if m == nil {

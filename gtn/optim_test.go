@@ -61,3 +61,17 @@ func TestSchedules(t *testing.T) {
 		t.Errorf("cosine rates %v %v %v", c.Rate(0), c.Rate(1), c.Rate(2))
 	}
 }
+
+// TestLRScale checks that a parameter's LRScale multiplies its step.
+func TestLRScale(t *testing.T) {
+	for _, opt := range []Optimizer{&SGD{}, &SGD{Momentum: 0.9}, &Adam{}} {
+		a, b := NewParam("a", 1), NewParam("b", 1)
+		b.LRScale = 10
+		g := NewGrads([]*Param{a, b})
+		g.At(0).Data[0], g.At(1).Data[0] = 1, 1
+		opt.Step(g, 0.01)
+		if da, db := -a.Value.Data[0], -b.Value.Data[0]; math.Abs(float64(db/da)-10) > 1e-4 {
+			t.Errorf("%T: steps %v and %v, want a ratio of 10", opt, da, db)
+		}
+	}
+}

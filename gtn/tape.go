@@ -12,6 +12,19 @@ type Param struct {
 	// Fixed parameters are saved with the model but not trained (for
 	// example the fixed codes of an RBF output layer).
 	Fixed bool
+	// LRScale multiplies the optimizer's learning rate for this parameter
+	// (0 means 1): a few parameters whose gradients are small next to a
+	// network's, such as segmentation energy weights, can learn at the
+	// same pace. It is a training setting, not saved with models.
+	LRScale float64
+}
+
+// rate returns the learning rate of p for the base rate lr.
+func (p *Param) rate(lr float64) float64 {
+	if p.LRScale > 0 {
+		return lr * p.LRScale
+	}
+	return lr
 }
 
 // NewParam returns a zero parameter of the given shape.

@@ -2,7 +2,6 @@ package pipelines
 
 import (
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/gotn/gotn/graphs"
 	"github.com/gotn/gotn/gtn"
@@ -27,8 +26,8 @@ func recognizerNodeTypes() []*NodeType {
 			Params: []ParamSpec{
 				{Name: "arch", Kind: String, Required: true, Choices: recognizers.Archs(), Doc: "network architecture"},
 				{Name: "classes", Kind: Int, Required: true, Doc: "number of classes"},
-				{Name: "model", Kind: File, Doc: "initial weights: a model file of this architecture (else a seeded random initialisation)"},
 				{Name: "seed", Kind: Int, Default: 1, Doc: "seed of the random initialisation"},
+				modelParams[0], modelParams[1],
 			},
 			New: newRecognizerNode,
 		},
@@ -74,23 +73,9 @@ func (n digitInput) Run(rc *RunContext, in []any) (any, error) {
 type recognizerNode struct{ net recognizers.Network }
 
 func newRecognizerNode(a *Args) (Node, error) {
-	if a.Int("classes") < 2 {
-		return nil, a.Errorf("classes", "need at least 2 classes, got %d", a.Int("classes"))
-	}
-	if a.Has("model") {
-		net, _, err := recognizers.Load(a.Path("model"))
-		if err != nil {
-			return nil, a.Errorf("model", "%v", err)
-		}
-		if net.Arch() != a.String("arch") || net.Classes() != a.Int("classes") {
-			return nil, a.Errorf("model", "%s holds a %s with %d classes, the node says %s with %d", a.Path("model"), net.Arch(), net.Classes(), a.String("arch"), a.Int("classes"))
-		}
-		return recognizerNode{net}, nil
-	}
-	rng := rand.New(rand.NewPCG(uint64(a.Int("seed")), 0x6c656e6574))
-	net, err := recognizers.New(a.String("arch"), a.Int("classes"), rng)
+	net, err := newNetwork(a)
 	if err != nil {
-		return nil, a.Errorf("arch", "%v", err)
+		return nil, err
 	}
 	return recognizerNode{net}, nil
 }

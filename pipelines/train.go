@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
@@ -35,9 +36,17 @@ type TrainConfig struct {
 	Workers     int
 
 	self SelfTrainer // the node that trains itself, if the pipeline has one
+	// Collapse stops training when the spread of the energies of the arcs
+	// of the train graph that join the same two states (the classes of a
+	// segment), measured after each epoch on the first examples of the
+	// data, falls below this fraction of the largest spread seen, or when
+	// the mean arc energy moves from its value before training by more
+	// than 1/Collapse times that spread: the collapse of losses without a
+	// contrastive term (LeCun et al. 1998, section VI). 0 disables it.
+	Collapse float64
 }
 
-var trainKeys = []string{"graph", "loss", "margin", "beta", "gamma", "j", "saturation", "data", "optimizer", "schedule", "epochs", "batch", "seed", "workers"}
+var trainKeys = []string{"graph", "loss", "margin", "beta", "gamma", "j", "saturation", "data", "optimizer", "schedule", "epochs", "batch", "seed", "workers", "collapse"}
 
 // TrainConfig reads the pipeline's train section.
 func (p *Pipeline) TrainConfig() (*TrainConfig, error) {
@@ -98,6 +107,8 @@ func (p *Pipeline) TrainConfig() (*TrainConfig, error) {
 	get(err)
 	c.Seed = uint64(seed)
 	c.Workers, err = sec.Int("workers", runtime.GOMAXPROCS(0))
+	get(err)
+	c.Collapse, err = sec.Float("collapse", 0.05)
 	get(err)
 	if c.Epochs < 1 || c.Batch < 1 || c.Workers < 1 {
 		errs = append(errs, &Error{sec.Pos(), "train: epochs, batch and workers must be at least 1"})
@@ -314,6 +325,15 @@ func (p *Pipeline) Train(ctx context.Context, c *TrainConfig, opt TrainOptions) 
 	}
 	tr := &gtn.Trainer{Params: params, Optimizer: optimizer, Schedule: c.Schedule, Workers: c.Workers, Progress: opt.Progress}
 	step := p.stepFunc(c)
+	var start energyStats
+	var maxSpread float64
+	if c.Collapse > 0 {
+		var err error
+		if start, err = p.energyStats(c); err != nil {
+			return err
+		}
+		maxSpread = start.spread
+	}
 	for epoch := first; epoch < epochs; epoch++ {
 		order := datasets.Permutation(c.Data.Len(), c.Seed, epoch)
 		stats, err := tr.Epoch(ctx, epoch, order, c.Batch, func(tp *gtn.Tape, ex []int) (*gtn.Var, int, error) {
@@ -328,6 +348,18 @@ func (p *Pipeline) Train(ctx context.Context, c *TrainConfig, opt TrainOptions) 
 			"loss":        c.Loss.Name(),
 		}
 		line := fmt.Sprintf("epoch %d/%d: loss %.5g, %.0f ex/s", epoch+1, epochs, stats.Loss, stats.PerSecond)
+		if c.Collapse > 0 {
+			now, err := p.energyStats(c)
+			if err != nil {
+				return err
+			}
+			line += fmt.Sprintf(", arc energies: mean %.4g, spread %.4g", now.mean, now.spread)
+			maxSpread = max(maxSpread, now.spread)
+			if err := now.collapsed(start, maxSpread, c); err != nil {
+				fmt.Fprintln(logOrDiscard(opt.Log), line)
+				return err
+			}
+		}
 		if eval != nil {
 			res, err := p.Evaluate(ctx, eval, nil)
 			if err != nil {
@@ -372,6 +404,78 @@ func (p *Pipeline) trainSelf(ctx context.Context, c *TrainConfig, opt TrainOptio
 		return err
 	}
 	fmt.Fprintln(log, "eval:", res.Summary())
+	return nil
+}
+
+// energyStats describe the arc energies of the train graph over the first
+// examples of the training data: their mean, and the spread between the
+// arcs that join the same two states (the classes of one segment or one
+// position: the mean of their standard deviations).
+type energyStats struct{ mean, spread float64 }
+
+// collapseSample is the number of examples energyStats looks at.
+const collapseSample = 32
+
+func (p *Pipeline) energyStats(c *TrainConfig) (energyStats, error) {
+	rc := &RunContext{Tape: gtn.NewTape(nil)}
+	var n, sum, spread float64
+	groups := 0
+	for i := range min(collapseSample, c.Data.Len()) {
+		rc.Tape.Reset()
+		ex, err := c.Data.Example(i, 0)
+		if err != nil {
+			return energyStats{}, err
+		}
+		vals, err := p.RunUntil(rc, c.Graph, ex.Inputs...)
+		if err != nil {
+			return energyStats{}, fmt.Errorf("example %d: %w", i, err)
+		}
+		g := vals[c.Graph].(*gtn.GraphVar).G
+		for st := range g.NumStates() {
+			lo, hi := g.Arcs(st)
+			// Arcs of a state are grouped by destination where they
+			// come in runs (as recognition graphs make them).
+			for a := lo; a < hi; {
+				b := a
+				var gs, gs2 float64
+				for ; b < hi && g.Dst(b) == g.Dst(a); b++ {
+					w := g.Weight(b)
+					gs, gs2 = gs+w, gs2+w*w
+				}
+				k := float64(b - a)
+				n, sum = n+k, sum+gs
+				if k >= 2 {
+					m := gs / k
+					spread += math.Sqrt(math.Max(0, gs2/k-m*m))
+					groups++
+				}
+				a = b
+			}
+		}
+	}
+	var s energyStats
+	if n > 0 {
+		s.mean = sum / n
+	}
+	if groups > 0 {
+		s.spread = spread / float64(groups)
+	}
+	return s, nil
+}
+
+// collapsed reports a collapse: the spread fell below Collapse times the
+// largest spread seen, or the mean moved from its start by more than
+// 1/Collapse times that spread.
+func (s energyStats) collapsed(start energyStats, maxSpread float64, c *TrainConfig) error {
+	if maxSpread == 0 {
+		return nil
+	}
+	switch {
+	case s.spread < c.Collapse*maxSpread:
+		return fmt.Errorf("training collapsed: the energies of the arcs of graph %s between the same two states flattened (spread %.4g, at most %.4g before); the %s loss has no contrastive term that keeps wrong answers' energies up: use perceptron, nll, hinge or log", c.Graph, s.spread, maxSpread, c.Loss.Name())
+	case math.Abs(s.mean-start.mean) > maxSpread/c.Collapse:
+		return fmt.Errorf("training collapsed: the arc energies of graph %s ran away (mean %.4g, %.4g before training, spread at most %.4g); the %s loss has no contrastive term that keeps wrong answers' energies up: use perceptron, nll, hinge or log", c.Graph, s.mean, start.mean, maxSpread, c.Loss.Name())
+	}
 	return nil
 }
 

@@ -1,0 +1,256 @@
+package pipelines
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gotn/gotn/gtn"
+	"github.com/gotn/gotn/recognizers"
+	"github.com/gotn/gotn/transformers"
+)
+
+// SegmentationType is the type of a segmentation graph with the images of
+// its segments (*transformers.Segmentation).
+const SegmentationType Type = "segmentation"
+
+var cleanParam = ParamSpec{Name: "clean", Kind: Bool, Default: false, Doc: "remove a textured paper background and stretch the ink's contrast first (scanned documents such as bank checks)"}
+
+// bitmapOf returns the ink of a pipeline image, cleaned if asked.
+func bitmapOf(im *Image, clean bool) transformers.Bitmap {
+	b := transformers.Bitmap{Width: im.Width, Height: im.Height, Ink: im.Ink}
+	if clean {
+		b = transformers.Clean(b, max(9, im.Height/5))
+	}
+	return b
+}
+
+var modelParams = []ParamSpec{
+	{Name: "model", Kind: File, Doc: "initial weights: a model file written by gtn train (the parameters of node model_node) or, for a recognizer, by recognizers.Save"},
+	{Name: "model_node", Kind: String, Doc: "the node whose parameters to take from model (default: this node's name)"},
+}
+
+func stringNodeTypes() []*NodeType {
+	return []*NodeType{
+		{
+			Name: "hos-segment", Doc: "heuristic over-segmentation of a string image: normalises its height, cuts its ink into pieces (connected components; cuts through touching characters from minima of the vertical projection and valleys of the upper and lower contours), and gives the segmentation graph (an arc per run of 1..max_span pieces) with each segment's ink in the recognizer's frame and a trainable segmentation energy from its features (width, height, gaps, cuts)",
+			Inputs: []Type{ImageType}, Output: SegmentationType,
+			Params: append([]ParamSpec{
+				{Name: "frame", Kind: Int, Default: 32, Doc: "side of the recognizer's input frame; the string is normalised to this height"},
+				{Name: "body", Kind: Int, Default: 24, Doc: "height the string's ink is scaled to"},
+				{Name: "threshold", Kind: Float, Default: 0.3, Doc: "ink level of the pixels that make components"},
+				{Name: "max_span", Kind: Int, Default: 4, Doc: "most pieces in one segment"},
+				{Name: "max_width", Kind: Float, Default: 1.5, Doc: "widest segment of several pieces, in bodies"},
+				{Name: "cut_width", Kind: Float, Default: 0.45, Doc: "components at least this wide (in bodies) are cut"},
+				{Name: "energy", Kind: Bool, Default: true, Doc: "learn a segmentation energy (else segmentation is left to the recognizer)"},
+				{Name: "lr_scale", Kind: Float, Default: 30.0, Doc: "multiplies the learning rate of the segmentation energy's weights (their gradients are small next to the recognizer's)"},
+				cleanParam,
+			}, modelParams...),
+			New: newHOSNode,
+		},
+		{
+			Name: "recognition", Doc: "the recognition transformer: runs a recognizer on every segment of a segmentation (one batch, shared weights) and gives the recognition graph, one arc per segment and class (label class+1) with energy = recognizer energy + segmentation energy; its last class may be a \"not a character\" class that grammars leave out",
+			Inputs: []Type{SegmentationType}, Output: GraphType,
+			Params: append([]ParamSpec{
+				{Name: "arch", Kind: String, Required: true, Choices: recognizers.Archs(), Doc: "network architecture"},
+				{Name: "classes", Kind: Int, Required: true, Doc: "number of classes (the characters, and a junk class if the last is one)"},
+				{Name: "seed", Kind: Int, Default: 1, Doc: "seed of the random initialisation (without model)"},
+			}, modelParams...),
+			New: newRecognitionNode,
+		},
+		{
+			Name: "sdnn", Doc: "space displacement neural network: a recognizer replicated convolutionally over the whole string image (normalised to the recognizer's height) in one pass; gives the chain of its output positions, one arc per class (label class+1) with the recognizer's energy; compose with a character-model to read characters",
+			Inputs: []Type{ImageType}, Output: GraphType,
+			Params: append([]ParamSpec{
+				{Name: "arch", Kind: String, Required: true, Choices: recognizers.Archs(), Doc: "network architecture"},
+				{Name: "classes", Kind: Int, Required: true, Doc: "number of classes: the characters, then the junk class (no character centred)"},
+				{Name: "body", Kind: Int, Default: 24, Doc: "height the string's ink is scaled to"},
+				{Name: "pad", Kind: Int, Default: 16, Doc: "blank columns added on each side"},
+				cleanParam,
+				{Name: "seed", Kind: Int, Default: 1, Doc: "seed of the random initialisation (without model)"},
+			}, modelParams...),
+			New: newSDNNNode,
+		},
+		{
+			Name: "character-model", Doc: "the SDNN's character-model transducer: reads position labels (characters 1..chars, junk chars+1) and writes characters, one per run of detections of the same character between junk or other characters",
+			Output: GraphType,
+			Params: []ParamSpec{
+				{Name: "chars", Kind: Int, Default: 10, Doc: "number of characters (labels 1..chars; chars+1 is junk)"},
+			},
+			New: func(a *Args) (Node, error) {
+				g, err := transformers.CharacterModel(a.Int("chars"))
+				if err != nil {
+					return nil, a.Errorf("chars", "%v", err)
+				}
+				return constGraph{g}, nil
+			},
+		},
+	}
+}
+
+// sdnnNode implements the sdnn node.
+type sdnnNode struct {
+	sdnn  *transformers.SDNN
+	clean bool
+}
+
+func newSDNNNode(a *Args) (Node, error) {
+	net, err := newNetwork(a)
+	if err != nil {
+		return nil, err
+	}
+	h, _ := net.InputSize()
+	if a.Int("body") < 4 || a.Int("body") > h || a.Int("pad") < 0 {
+		return nil, a.Errorf("body", "body must be in 4..%d and pad non-negative", h)
+	}
+	s, err := transformers.NewSDNN(net, transformers.NormalizeConfig{Height: h, Body: a.Int("body"), Pad: a.Int("pad"), Threshold: 0.3, MinSpeck: 4})
+	if err != nil {
+		return nil, a.Errorf("arch", "%v", err)
+	}
+	return sdnnNode{s, a.Bool("clean")}, nil
+}
+
+func (n sdnnNode) Run(rc *RunContext, in []any) (any, error) {
+	im := in[0].(*Image)
+	e, err := n.sdnn.Forward(rc.Tape, bitmapOf(im, n.clean))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", im.File, err)
+	}
+	return transformers.PositionGraph(rc.Tape, e)
+}
+
+func (n sdnnNode) Params() []*gtn.Param { return n.sdnn.Net().Params() }
+
+// loadNodeParams copies into params (named as their node names them) the
+// values of model file path's parameters node/NAME.
+func loadNodeParams(a *Args, params []*gtn.Param) error {
+	path := a.Path("model")
+	m, err := gtn.LoadModel(path)
+	if err != nil {
+		return a.Errorf("model", "%v", err)
+	}
+	node := a.String("model_node")
+	if node == "" {
+		node = a.Node()
+	}
+	named := make([]*gtn.Param, len(params))
+	for i, p := range params {
+		named[i] = &gtn.Param{Name: node + "/" + p.Name, Value: p.Value, Fixed: p.Fixed}
+	}
+	if err := m.Load(named, path); err != nil {
+		hint := ""
+		if m.Meta["pipeline"] != "" {
+			var nodes []string
+			seen := map[string]bool{}
+			for _, p := range m.Params {
+				if n, _, ok := strings.Cut(p.Name, "/"); ok && !seen[n] {
+					seen[n] = true
+					nodes = append(nodes, n)
+				}
+			}
+			hint = fmt.Sprintf(" (the model, of pipeline %s, has nodes %s: set model_node)", m.Meta["pipeline"], strings.Join(nodes, ", "))
+		}
+		return a.Errorf("model", "%v%s", err, hint)
+	}
+	return nil
+}
+
+// hosNode implements the hos-segment node.
+type hosNode struct {
+	hos    *transformers.HOS
+	energy *transformers.SegmentEnergy // nil: none
+	clean  bool
+}
+
+func newHOSNode(a *Args) (Node, error) {
+	cfg := transformers.DefaultHOS()
+	cfg.Frame, cfg.Body = a.Int("frame"), a.Int("body")
+	cfg.Threshold = float32(a.Float("threshold"))
+	cfg.MaxSpan = a.Int("max_span")
+	cfg.MaxWidth, cfg.CutWidth = a.Float("max_width"), a.Float("cut_width")
+	hos, err := transformers.NewHOS(cfg)
+	if err != nil {
+		return nil, a.Errorf("", "%v", err)
+	}
+	n := &hosNode{hos: hos, clean: a.Bool("clean")}
+	if a.Bool("energy") {
+		n.energy = transformers.NewSegmentEnergy("segment.weights")
+		n.energy.W.LRScale = a.Float("lr_scale")
+		if a.Has("model") {
+			if err := loadNodeParams(a, n.energy.Params()); err != nil {
+				return nil, err
+			}
+		}
+	} else if a.Has("model") {
+		return nil, a.Errorf("model", "the node has no parameters (energy: false)")
+	}
+	return n, nil
+}
+
+func (n *hosNode) Run(rc *RunContext, in []any) (any, error) {
+	im := in[0].(*Image)
+	seg, err := n.hos.Segment(bitmapOf(im, n.clean))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", im.File, err)
+	}
+	if n.energy != nil {
+		if err := n.energy.Forward(rc.Tape, seg); err != nil {
+			return nil, err
+		}
+	}
+	return seg, nil
+}
+
+func (n *hosNode) Params() []*gtn.Param {
+	if n.energy == nil {
+		return nil
+	}
+	return n.energy.Params()
+}
+
+// recognitionNode implements the recognition node.
+type recognitionNode struct{ net recognizers.Network }
+
+func newRecognitionNode(a *Args) (Node, error) {
+	net, err := newNetwork(a)
+	if err != nil {
+		return nil, err
+	}
+	return recognitionNode{net}, nil
+}
+
+// newNetwork builds the network of a node with arch, classes, seed and
+// model parameters.
+func newNetwork(a *Args) (recognizers.Network, error) {
+	if a.Int("classes") < 2 {
+		return nil, a.Errorf("classes", "need at least 2 classes, got %d", a.Int("classes"))
+	}
+	if a.Has("model") {
+		// A recognizer's own model file (recognizers.Save).
+		if m, err := gtn.LoadModel(a.Path("model")); err == nil && m.Meta[recognizers.MetaArch] != "" {
+			net, err := recognizers.FromModel(m, a.Path("model"))
+			if err != nil {
+				return nil, a.Errorf("model", "%v", err)
+			}
+			if net.Arch() != a.String("arch") || net.Classes() != a.Int("classes") {
+				return nil, a.Errorf("model", "%s holds a %s with %d classes, the node says %s with %d", a.Path("model"), net.Arch(), net.Classes(), a.String("arch"), a.Int("classes"))
+			}
+			return net, nil
+		}
+	}
+	net, err := transformers.NewRecognizer(a.String("arch"), a.Int("classes"), uint64(a.Int("seed")))
+	if err != nil {
+		return nil, a.Errorf("arch", "%v", err)
+	}
+	if a.Has("model") {
+		if err := loadNodeParams(a, net.Params()); err != nil {
+			return nil, err
+		}
+	}
+	return net, nil
+}
+
+func (n recognitionNode) Run(rc *RunContext, in []any) (any, error) {
+	return transformers.Recognize(rc.Tape, n.net, in[0].(*transformers.Segmentation))
+}
+
+func (n recognitionNode) Params() []*gtn.Param { return n.net.Params() }

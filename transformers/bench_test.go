@@ -1,0 +1,135 @@
+package transformers
+
+import (
+	"sync/atomic"
+	"testing"
+
+	"github.com/gotn/gotn/datasets"
+	"github.com/gotn/gotn/graphs"
+	"github.com/gotn/gotn/gtn"
+)
+
+// benchStrings returns n generated test strings of 5 digits, or skips.
+func benchStrings(b testing.TB, n, minLen, maxLen int) []*datasets.DigitString {
+	dir, err := datasets.MNISTDir("")
+	if err != nil {
+		b.Skip("MNIST not available: ", err)
+	}
+	m, err := datasets.LoadMNIST(dir, "test")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := datasets.DefaultDigitStrings()
+	cfg.MinLen, cfg.MaxLen = minLen, maxLen
+	ds, err := datasets.NewDigitStrings(m, n, 1, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := make([]*datasets.DigitString, n)
+	for i := range out {
+		out[i] = ds.String(i)
+	}
+	return out
+}
+
+func BenchmarkHOS(b *testing.B) {
+	strs := benchStrings(b, 100, 5, 5)
+	h, _ := NewHOS(DefaultHOS())
+	b.ResetTimer()
+	for i := range b.N {
+		s := strs[i%len(strs)]
+		if _, err := h.Segment(Bitmap{Width: s.Width, Height: s.Height, Ink: s.Ink}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// digitGrammar returns an acceptor of 1 to 8 digits (labels 1-10).
+func digitGrammar(b testing.TB) *graphs.Graph {
+	g := lengthGrammar(b, 10, 8)
+	sorted, _ := graphs.ArcSort(g, graphs.ByILabel)
+	return sorted
+}
+
+// benchRead measures a reader on five-digit test strings, on all cores
+// (one string per goroutine at a time, as gtn batch runs): strings/s.
+func benchRead(b *testing.B, read func(tp *gtn.Tape, s *datasets.DigitString) error) {
+	strs := benchStrings(b, 200, 5, 5)
+	var next atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		tp := gtn.NewTape(nil)
+		for pb.Next() {
+			tp.Reset()
+			if err := read(tp, strs[next.Add(1)%int64(len(strs))]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "strings/s")
+}
+
+// BenchmarkReadHOS measures the HOS reader (segmentation, recognition by
+// lenet5-modern with 11 classes, composition with a grammar of 1-8 digits,
+// Viterbi) on five-digit strings.
+func BenchmarkReadHOS(b *testing.B) {
+	h, _ := NewHOS(DefaultHOS())
+	net, err := NewRecognizer("lenet5-modern", 11, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	grammar := digitGrammar(b)
+	benchRead(b, func(tp *gtn.Tape, s *datasets.DigitString) error {
+		seg, err := h.Segment(Bitmap{Width: s.Width, Height: s.Height, Ink: s.Ink})
+		if err != nil {
+			return err
+		}
+		rg, err := Recognize(tp, net, seg)
+		if err != nil {
+			return err
+		}
+		interp, err := tp.Compose(rg, tp.Graph(grammar))
+		if err != nil {
+			return err
+		}
+		_, err = graphs.Viterbi(interp.G)
+		return err
+	})
+}
+
+// BenchmarkReadSDNN measures the SDNN reader (lenet5-modern replicated
+// over the string, character model, grammar of 1-8 digits, Viterbi) on
+// five-digit strings.
+func BenchmarkReadSDNN(b *testing.B) {
+	net, err := NewRecognizer("lenet5-modern", 11, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := NewSDNN(net, NormalizeConfig{Height: 32, Body: 24, Pad: 16, Threshold: 0.3, MinSpeck: 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cm, _ := CharacterModel(10)
+	grammar := digitGrammar(b)
+	benchRead(b, func(tp *gtn.Tape, str *datasets.DigitString) error {
+		e, err := s.Forward(tp, Bitmap{Width: str.Width, Height: str.Height, Ink: str.Ink})
+		if err != nil {
+			return err
+		}
+		pg, err := PositionGraph(tp, e)
+		if err != nil {
+			return err
+		}
+		det, err := tp.Compose(pg, tp.Graph(cm))
+		if err != nil {
+			return err
+		}
+		interp, err := tp.Compose(det, tp.Graph(grammar))
+		if err != nil {
+			return err
+		}
+		_, err = graphs.Viterbi(interp.G)
+		return err
+	})
+}
