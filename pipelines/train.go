@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -44,9 +45,15 @@ type TrainConfig struct {
 	// than 1/Collapse times that spread: the collapse of losses without a
 	// contrastive term (LeCun et al. 1998, section VI). 0 disables it.
 	Collapse float64
+	// Init says where training starts (not when resuming), node by node:
+	// "fresh" for the node's own seeded initialisation, or a model file
+	// (relative to the pipeline file) whose parameters of the node of the
+	// same name, or of the node named after a '#' (file#node), are taken.
+	// Nodes not listed keep the weights they were built with.
+	Init map[string]string
 }
 
-var trainKeys = []string{"graph", "loss", "margin", "beta", "gamma", "j", "saturation", "data", "optimizer", "schedule", "epochs", "batch", "seed", "workers", "collapse"}
+var trainKeys = []string{"graph", "loss", "margin", "beta", "gamma", "j", "saturation", "data", "optimizer", "schedule", "epochs", "batch", "seed", "workers", "collapse", "init"}
 
 // TrainConfig reads the pipeline's train section.
 func (p *Pipeline) TrainConfig() (*TrainConfig, error) {
@@ -110,6 +117,22 @@ func (p *Pipeline) TrainConfig() (*TrainConfig, error) {
 	get(err)
 	c.Collapse, err = sec.Float("collapse", 0.05)
 	get(err)
+	if in := sec.Sub("init"); in != nil {
+		c.Init = map[string]string{}
+		for _, node := range in.Keys() {
+			src, err := in.String(node, "")
+			get(err)
+			if st := p.stepNamed(node); st == nil {
+				errs = append(errs, in.Errorf(node, "train: init: no node %q", node).(*Error))
+			} else if _, ok := st.node.(Trainable); !ok {
+				errs = append(errs, in.Errorf(node, "train: init: node %s has no parameters", node).(*Error))
+			}
+			if src != "fresh" && src != "" && !filepath.IsAbs(src) {
+				src = filepath.Join(p.Spec.Dir, src)
+			}
+			c.Init[node] = src
+		}
+	}
 	if c.Epochs < 1 || c.Batch < 1 || c.Workers < 1 {
 		errs = append(errs, &Error{sec.Pos(), "train: epochs, batch and workers must be at least 1"})
 	}
@@ -316,6 +339,11 @@ func (p *Pipeline) Train(ctx context.Context, c *TrainConfig, opt TrainOptions) 
 			fmt.Fprintf(logOrDiscard(opt.Log), "resuming %s after epoch %d\n", opt.Out, first)
 		}
 	}
+	if first == 0 && len(c.Init) > 0 {
+		if err := p.initNodes(c.Init); err != nil {
+			return err
+		}
+	}
 	var eval *EvalConfig
 	if p.Spec.Eval != nil {
 		var err error
@@ -404,6 +432,65 @@ func (p *Pipeline) trainSelf(ctx context.Context, c *TrainConfig, opt TrainOptio
 		return err
 	}
 	fmt.Fprintln(log, "eval:", res.Summary())
+	return nil
+}
+
+// stepNamed returns the step of the named node, or nil.
+func (p *Pipeline) stepNamed(name string) *step {
+	for _, s := range p.steps {
+		if s.spec.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// initNodes sets the parameters of the nodes of init (see
+// TrainConfig.Init).
+func (p *Pipeline) initNodes(init map[string]string) error {
+	for name, src := range init {
+		st := p.stepNamed(name)
+		dst := st.node.(Trainable).Params()
+		var from []*gtn.Param
+		if src == "fresh" {
+			// A new node built from the same parameters, without its
+			// model file.
+			args, err := checkParams(p.Spec, st.spec, st.typ)
+			if err != nil {
+				return err
+			}
+			delete(args.values, "model")
+			fresh, err := st.typ.New(args)
+			if err != nil {
+				return positioned(err, st.spec.Pos, name)
+			}
+			from = fresh.(Trainable).Params()
+		} else {
+			file, node, ok := strings.Cut(src, "#")
+			if !ok {
+				node = name
+			}
+			m, err := gtn.LoadModel(file)
+			if err != nil {
+				return fmt.Errorf("train: init %s: %w", name, err)
+			}
+			for _, q := range dst {
+				from = append(from, &gtn.Param{Name: node + "/" + q.Name, Value: gtn.NewTensor(q.Value.Shape...)})
+			}
+			if err := m.Load(from, file); err != nil {
+				return fmt.Errorf("train: init %s: %w", name, err)
+			}
+		}
+		if len(from) != len(dst) {
+			return fmt.Errorf("train: init %s: %d parameters for %d", name, len(from), len(dst))
+		}
+		for i, q := range dst {
+			if !q.Value.SameShape(from[i].Value) {
+				return fmt.Errorf("train: init %s: parameter %s has shape %v, the node wants %v", name, q.Name, from[i].Value.Shape, q.Value.Shape)
+			}
+			copy(q.Value.Data, from[i].Value.Data)
+		}
+	}
 	return nil
 }
 

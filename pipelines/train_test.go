@@ -174,3 +174,37 @@ func TestMNISTPipelineReproducesEngine(t *testing.T) {
 		t.Errorf("%v errors of %v, want 86 of 10000 (models/lenet5.msgpack's measured error)", res.Metrics["errors"], res.Metrics["total"])
 	}
 }
+
+// TestTrainInit checks the train section's init: a node's weights from a
+// model file, or fresh (its seeded initialisation, not its model file).
+func TestTrainInit(t *testing.T) {
+	needMNIST(t)
+	p := miniPipeline(t, "nll")
+	w := p.Params()[0].Value
+	orig := append([]float32(nil), w.Data...)
+	dir := t.TempDir()
+	saved := filepath.Join(dir, "m.msgpack")
+	for i := range w.Data {
+		w.Data[i] = 0.5
+	}
+	if err := p.SaveModel(saved, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.initNodes(map[string]string{"lenet": "fresh"}); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range w.Data {
+		if v != orig[i] {
+			t.Fatalf("fresh init: weight %d is %v, the seeded initialisation gives %v", i, v, orig[i])
+		}
+	}
+	if err := p.initNodes(map[string]string{"lenet": saved + "#lenet"}); err != nil {
+		t.Fatal(err)
+	}
+	if w.Data[0] != 0.5 {
+		t.Errorf("init from a model file: weight %v, want 0.5", w.Data[0])
+	}
+	if err := p.initNodes(map[string]string{"lenet": saved + "#other"}); err == nil {
+		t.Error("init from a node the model does not have was accepted")
+	}
+}
