@@ -38,8 +38,8 @@ type TrainConfig struct {
 
 	self SelfTrainer // the node that trains itself, if the pipeline has one
 	// Collapse stops training when the spread of the energies of the arcs
-	// of the train graph that join the same two states (the classes of a
-	// segment), measured after each epoch on the first examples of the
+	// of the train graph that leave the same state (the competing classes
+	// and segments), measured after each epoch on the first examples of the
 	// data, falls below this fraction of the largest spread seen, or when
 	// the mean arc energy moves from its value before training by more
 	// than 1/Collapse times that spread: the collapse of losses without a
@@ -496,8 +496,8 @@ func (p *Pipeline) initNodes(init map[string]string) error {
 
 // energyStats describe the arc energies of the train graph over the first
 // examples of the training data: their mean, and the spread between the
-// arcs that join the same two states (the classes of one segment or one
-// position: the mean of their standard deviations).
+// arcs that leave the same state (the classes and segments competing
+// there: the mean of their standard deviations).
 type energyStats struct{ mean, spread float64 }
 
 // collapseSample is the number of examples energyStats looks at.
@@ -520,23 +520,17 @@ func (p *Pipeline) energyStats(c *TrainConfig) (energyStats, error) {
 		g := vals[c.Graph].(*gtn.GraphVar).G
 		for st := range g.NumStates() {
 			lo, hi := g.Arcs(st)
-			// Arcs of a state are grouped by destination where they
-			// come in runs (as recognition graphs make them).
-			for a := lo; a < hi; {
-				b := a
-				var gs, gs2 float64
-				for ; b < hi && g.Dst(b) == g.Dst(a); b++ {
-					w := g.Weight(b)
-					gs, gs2 = gs+w, gs2+w*w
-				}
-				k := float64(b - a)
-				n, sum = n+k, sum+gs
-				if k >= 2 {
-					m := gs / k
-					spread += math.Sqrt(math.Max(0, gs2/k-m*m))
-					groups++
-				}
-				a = b
+			var gs, gs2 float64
+			for a := lo; a < hi; a++ {
+				w := g.Weight(a)
+				gs, gs2 = gs+w, gs2+w*w
+			}
+			k := float64(hi - lo)
+			n, sum = n+k, sum+gs
+			if k >= 2 {
+				m := gs / k
+				spread += math.Sqrt(math.Max(0, gs2/k-m*m))
+				groups++
 			}
 		}
 	}
@@ -559,7 +553,7 @@ func (s energyStats) collapsed(start energyStats, maxSpread float64, c *TrainCon
 	}
 	switch {
 	case s.spread < c.Collapse*maxSpread:
-		return fmt.Errorf("training collapsed: the energies of the arcs of graph %s between the same two states flattened (spread %.4g, at most %.4g before); the %s loss has no contrastive term that keeps wrong answers' energies up: use perceptron, nll, hinge or log", c.Graph, s.spread, maxSpread, c.Loss.Name())
+		return fmt.Errorf("training collapsed: the energies of the competing arcs of graph %s flattened (spread %.4g, at most %.4g before); the %s loss has no contrastive term that keeps wrong answers' energies up: use perceptron, nll, hinge or log", c.Graph, s.spread, maxSpread, c.Loss.Name())
 	case math.Abs(s.mean-start.mean) > maxSpread/c.Collapse:
 		return fmt.Errorf("training collapsed: the arc energies of graph %s ran away (mean %.4g, %.4g before training, spread at most %.4g); the %s loss has no contrastive term that keeps wrong answers' energies up: use perceptron, nll, hinge or log", c.Graph, s.mean, start.mean, maxSpread, c.Loss.Name())
 	}
