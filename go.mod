@@ -13,4 +13,7 @@ require (
 	gonum.org/v1/gonum v0.17.0
 )
 
-require github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
+require (
+	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
+	golang.org/x/tools v0.30.0 // indirect
+)

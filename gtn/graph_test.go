@@ -194,3 +194,26 @@ func TestMean(t *testing.T) {
 		t.Errorf("gradient %v, want 0.5", a.Grad.Data[0])
 	}
 }
+
+// TestTapeResetKeepsOnlyLastRound checks that a tape used with tensors of
+// ever new sizes does not keep them all.
+func TestTapeResetKeepsOnlyLastRound(t *testing.T) {
+	tp := NewTape(nil)
+	for n := 1; n <= 100; n++ {
+		tp.Tensor(n)
+		tp.Reset()
+	}
+	kept := 0
+	for _, l := range tp.free {
+		kept += len(l)
+	}
+	if kept != 1 {
+		t.Errorf("the tape keeps %d buffers after 100 examples of different sizes, want 1", kept)
+	}
+	// A buffer of the size just used is reused.
+	b := tp.Tensor(100)
+	tp.Reset()
+	if c := tp.Tensor(100); &c.Data[0] != &b.Data[0] {
+		t.Error("a buffer of the same size was not reused")
+	}
+}

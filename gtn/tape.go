@@ -206,10 +206,14 @@ func (tp *Tape) Backward(loss *Var) error {
 }
 
 // Reset forgets the recorded operations and recycles the tensors allocated
-// by the tape. Vars made before Reset must not be used after it.
+// by the tape. Vars made before Reset must not be used after it. Only the
+// tensors of the last example are kept for reuse: examples of varying shapes
+// (strings of different lengths) must not make the tape hold every size
+// it ever allocated.
 func (tp *Tape) Reset() {
 	clear(tp.back)
 	tp.back = tp.back[:0]
+	clear(tp.free)
 	for _, b := range tp.used {
 		tp.free[len(b)] = append(tp.free[len(b)], b)
 	}

@@ -3,9 +3,9 @@ package pipelines
 import (
 	"fmt"
 
-	"github.com/gotn/gotn/graphs"
 	"github.com/gotn/gotn/gtn"
 	"github.com/gotn/gotn/recognizers"
+	"github.com/gotn/gotn/transformers"
 )
 
 func recognizerNodeTypes() []*NodeType {
@@ -91,27 +91,8 @@ type classGraph struct{}
 
 func (classGraph) Run(rc *RunContext, in []any) (any, error) {
 	x := in[0].(*gtn.Var)
-	rows, classes := x.Value.Rows()
-	if rows == 0 || classes == 0 {
+	if rows, classes := x.Value.Rows(); rows == 0 || classes == 0 {
 		return nil, fmt.Errorf("class energies of shape %v: nothing to choose from", x.Value.Shape)
 	}
-	b := graphs.NewBuilder()
-	b.AddStates(rows + 1)
-	b.SetStart(0)
-	b.SetFinal(rows, 0)
-	index := make([]int32, 0, rows*classes+rows+1)
-	for r := range rows {
-		for c := range classes {
-			b.AddArc(r, r+1, int32(c+1), int32(c+1), 0)
-			index = append(index, int32(r*classes+c))
-		}
-	}
-	for range rows + 1 {
-		index = append(index, -1)
-	}
-	template, _, err := b.Build()
-	if err != nil {
-		return nil, err
-	}
-	return rc.Tape.BindArcs(template, index, x)
+	return transformers.PositionGraph(rc.Tape, x)
 }

@@ -26,6 +26,8 @@ const (
 	GraphType  Type = "graph"  // *gtn.GraphVar
 	TokensType Type = "tokens" // []string
 	AudioType  Type = "audio"  // *Audio
+	// SentenceType is a sentence of a CoNLL file: *datasets.Sentence.
+	SentenceType Type = "sentence"
 )
 
 // ParamKind is the kind of a node parameter.

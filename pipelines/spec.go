@@ -303,7 +303,7 @@ func (sp *Spec) parseInputs(root *value) error {
 	return nil
 }
 
-var allTypes = []string{string(ImageType), string(TensorType), string(GraphType), string(TokensType), string(AudioType)}
+var allTypes = []string{string(ImageType), string(TensorType), string(GraphType), string(TokensType), string(AudioType), string(SentenceType)}
 
 func checkInputType(in InputSpec) *Error {
 	if !contains(allTypes, string(in.Type)) {

@@ -36,6 +36,9 @@ type TrainConfig struct {
 	Batch       int
 	Seed        uint64
 	Workers     int
+
+	self SelfTrainer // the node that trains itself, if the pipeline has one
+
 	// Collapse stops training, after an epoch, when the spread of the
 	// energies of the arcs of the train graph that leave the same state
 	// (the competing classes and segments), measured on the first 64
@@ -60,6 +63,17 @@ func (p *Pipeline) TrainConfig() (*TrainConfig, error) {
 	sec := p.Spec.Train
 	if sec == nil {
 		return nil, fmt.Errorf("%s: the pipeline has no train section", p.Spec.File)
+	}
+	if st := p.selfTrainer(); st != nil {
+		// The node reads the rest of the section (TrainSelf).
+		data, err := openData(p.Spec, sec.Sub("data"), "train data")
+		if err != nil {
+			return nil, err
+		}
+		if err := p.checkDataInputs(data); err != nil {
+			return nil, &Error{sec.KeyPos("data"), err.Error()}
+		}
+		return &TrainConfig{Data: data, self: st}, nil
 	}
 	if err := sec.Check("train", trainKeys...); err != nil {
 		return nil, err
@@ -217,8 +231,37 @@ func (p *Pipeline) NamedParams() []*gtn.Param {
 	return ps
 }
 
-// SaveModel writes the pipeline's parameters to path atomically.
+// trainables returns the pipeline's nodes that have parameters.
+func (p *Pipeline) trainables() []Trainable {
+	var ts []Trainable
+	for _, s := range p.steps {
+		if t, ok := s.node.(Trainable); ok {
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
+
+// selfTrainer returns the pipeline's node that trains itself, or nil.
+func (p *Pipeline) selfTrainer() SelfTrainer {
+	for _, s := range p.steps {
+		if st, ok := s.node.(SelfTrainer); ok {
+			return st
+		}
+	}
+	return nil
+}
+
+// SaveModel writes the pipeline's parameters (or the model of its
+// self-training node) to path atomically.
 func (p *Pipeline) SaveModel(path string, meta map[string]string) error {
+	if st := p.selfTrainer(); st != nil {
+		all := map[string]string{"pipeline": p.Spec.Name}
+		for k, v := range meta {
+			all[k] = v
+		}
+		return st.SaveModel(path, all)
+	}
 	m := &gtn.Model{Meta: map[string]string{"pipeline": p.Spec.Name}, Params: p.NamedParams()}
 	for k, v := range meta {
 		m.Meta[k] = v
@@ -227,8 +270,14 @@ func (p *Pipeline) SaveModel(path string, meta map[string]string) error {
 }
 
 // LoadModel loads the pipeline's parameters from a model file written by
-// SaveModel, and returns its metadata.
+// SaveModel, and returns its metadata. A pipeline with a single trainable
+// node also takes a model file of that node alone (for example a recognizer
+// trained by gtn mnist train), whose parameters are not qualified by the
+// node's name.
 func (p *Pipeline) LoadModel(path string) (map[string]string, error) {
+	if st := p.selfTrainer(); st != nil {
+		return nil, st.LoadModel(path)
+	}
 	m, err := gtn.LoadModel(path)
 	if err != nil {
 		return nil, err
@@ -236,7 +285,15 @@ func (p *Pipeline) LoadModel(path string) (map[string]string, error) {
 	if name := m.Meta["pipeline"]; name != "" && name != p.Spec.Name {
 		return nil, fmt.Errorf("%s: a model of pipeline %q, not %q", path, name, p.Spec.Name)
 	}
-	if err := m.Load(p.NamedParams(), path); err != nil {
+	err = m.Load(p.NamedParams(), path)
+	if err != nil && m.Meta["pipeline"] == "" {
+		if t := p.trainables(); len(t) == 1 {
+			if m.Load(t[0].Params(), path) == nil {
+				return m.Meta, nil
+			}
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	return m.Meta, nil
@@ -257,6 +314,9 @@ type TrainOptions struct {
 // Train trains the pipeline with its train section, evaluating after each
 // epoch with its eval section when it has one.
 func (p *Pipeline) Train(ctx context.Context, c *TrainConfig, opt TrainOptions) error {
+	if c.self != nil {
+		return p.trainSelf(ctx, c, opt)
+	}
 	params := p.Params()
 	if len(params) == 0 {
 		return fmt.Errorf("%s: nothing to train: no node has parameters", p.Spec.File)
@@ -346,6 +406,33 @@ func (p *Pipeline) Train(ctx context.Context, c *TrainConfig, opt TrainOptions) 
 			}
 		}
 	}
+	return nil
+}
+
+// trainSelf trains a pipeline whose node trains itself, saves the model
+// and evaluates it.
+func (p *Pipeline) trainSelf(ctx context.Context, c *TrainConfig, opt TrainOptions) error {
+	log := logOrDiscard(opt.Log)
+	if err := c.self.TrainSelf(ctx, c.Data, p.Spec.Train, log); err != nil {
+		return err
+	}
+	if opt.Out != "" {
+		if err := p.SaveModel(opt.Out, nil); err != nil {
+			return err
+		}
+	}
+	if p.Spec.Eval == nil {
+		return nil
+	}
+	ev, err := p.EvalConfig()
+	if err != nil {
+		return err
+	}
+	res, err := p.Evaluate(ctx, ev, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(log, "eval:", res.Summary())
 	return nil
 }
 
@@ -559,16 +646,30 @@ type EvalResult struct {
 	// rate: edit distance over target length), errors, total,
 	// examples_per_second.
 	Metrics map[string]float64
+	// Report, when not nil, is the evaluation of a node with a scorer of
+	// its own (conlleval's scores for a sequence labeler), and replaces
+	// Metrics; summary is its one-line form.
+	Report  any
+	summary string
 }
 
 // Summary formats the main metrics on one line.
 func (r EvalResult) Summary() string {
+	if r.Report != nil {
+		return r.summary
+	}
 	return fmt.Sprintf("error rate %.4f%% (%d/%d), CER %.4f%%", 100*r.Metrics["error_rate"], int(r.Metrics["errors"]), int(r.Metrics["total"]), 100*r.Metrics["cer"])
 }
 
 // Evaluate runs the pipeline on the eval data and compares each answer
 // with its target. answers, when not nil, receives every answer in order.
 func (p *Pipeline) Evaluate(ctx context.Context, c *EvalConfig, answers func(i int, a Answer, target []string, err error)) (EvalResult, error) {
+	for _, s := range p.steps {
+		if sc, ok := s.node.(Scorer); ok {
+			rep, sum, err := sc.Score(ctx, c.Data, c.Workers)
+			return EvalResult{Report: rep, summary: sum}, err
+		}
+	}
 	n := c.Data.Len()
 	type outcome struct {
 		ans    Answer

@@ -150,6 +150,32 @@ func TestTrainConfigErrors(t *testing.T) {
 	}
 }
 
+// TestMNISTPipelineReproducesEngine evaluates mnist-lenet5.yaml with the
+// committed LeNet-5 of gtn mnist train: the pipeline (digit-input,
+// recognizer, class graph, best path) must make exactly the engine's 86
+// errors on the 10,000 test digits.
+func TestMNISTPipelineReproducesEngine(t *testing.T) {
+	needMNIST(t)
+	p, err := Load("mnist-lenet5.yaml", DefaultRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.LoadModel("../models/lenet5.msgpack"); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := p.EvalConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Evaluate(context.Background(), ev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Metrics["errors"] != 86 || res.Metrics["total"] != 10000 {
+		t.Errorf("%v errors of %v, want 86 of 10000 (models/lenet5.msgpack's measured error)", res.Metrics["errors"], res.Metrics["total"])
+	}
+}
+
 // TestTrainInit checks the train section's init: a node's weights from a
 // model file, or fresh (its seeded initialisation, not its model file).
 func TestTrainInit(t *testing.T) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,15 +40,12 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	files, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	files, code, ok := parseCommand(fs, args, 1, 1)
+	if !ok {
+		return code
 	}
-	if err != nil {
-		return 2
-	}
-	if len(files) != 1 || *in == "" || *out == "" {
-		fmt.Fprintln(stderr, "gtn batch: want PIPELINE, --in and --out")
+	if *in == "" || *out == "" {
+		fmt.Fprintln(stderr, "gtn batch: want --in and --out")
 		fs.Usage()
 		return 2
 	}
@@ -60,6 +56,7 @@ Flags:
 	case statErr == nil && info.IsDir():
 		src = batch.DirSource(*in)
 	default:
+		var err error
 		if src, err = batch.GlobSource(*in); err != nil {
 			fmt.Fprintln(stderr, "gtn batch:", err)
 			return 2

@@ -4,6 +4,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +21,7 @@ Usage:
                                     run a pipeline over folders or streams of images (gtn batch -h)
   gtn nodes [--markdown]            list the node types pipeline files can use
   gtn fst COMMAND [flags] FILE...   weighted graph operations (gtn fst -h)
+  gtn mnist COMMAND [flags]         train and evaluate LeNet on MNIST (gtn mnist -h)
 
 Exit codes: 0 ok, 1 failure (bad input), 2 usage error.
 `
@@ -36,10 +39,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "fst":
 		return runFst(args[1:], stdin, stdout, stderr)
+	case "mnist":
+		return runMnist(args[1:], stdout, stderr)
 	case "nodes":
 		return runNodes(args[1:], stdout, stderr)
 	case "run":
-		return runPipeline(args[1:], stdout, stderr)
+		return runPipeline(args[1:], stdin, stdout, stderr)
 	case "train":
 		return runTrain(args[1:], stdout, stderr)
 	case "eval":
@@ -52,4 +57,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "gtn: unknown command %q\n\n%s", args[0], usage)
 	return 2
+}
+
+// parseCommand parses a subcommand's flags, which may come before, between
+// or after its positional arguments, and checks that there are between
+// minArgs and maxArgs of those (maxArgs < 0: no limit). When ok is false the
+// command must exit with code: 0 after -h, 2 on a usage error (the usage
+// has been printed).
+func parseCommand(fs *flag.FlagSet, args []string, minArgs, maxArgs int) (pos []string, code int, ok bool) {
+	pos, err := parseInterleaved(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return nil, 0, false
+	case err != nil:
+		return nil, 2, false
+	case len(pos) < minArgs || (maxArgs >= 0 && len(pos) > maxArgs):
+		fs.Usage()
+		return nil, 2, false
+	}
+	return pos, 0, true
 }

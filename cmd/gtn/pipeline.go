@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,15 +23,8 @@ func runNodes(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(fs.Output(), "Usage: gtn nodes [--markdown]\n\nLists the node types pipeline files can use.\n\nExample:\n  gtn nodes --markdown > docs/pipelines.md\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return 2
+	if _, code, ok := parseCommand(fs, args, 0, 0); !ok {
+		return code
 	}
 	reg := pipelines.DefaultRegistry()
 	var err error
@@ -49,7 +41,7 @@ func runNodes(args []string, stdout, stderr io.Writer) int {
 }
 
 // runPipeline runs "gtn run PIPELINE INPUT...".
-func runPipeline(args []string, stdout, stderr io.Writer) int {
+func runPipeline(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gtn run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	model := fs.String("model", "", "model file (default: the weights the pipeline's nodes name)")
@@ -68,16 +60,9 @@ Examples:
 `)
 		fs.PrintDefaults()
 	}
-	files, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		return 2
-	}
-	if len(files) < 1 {
-		fs.Usage()
-		return 2
+	files, code, ok := parseCommand(fs, args, 1, -1)
+	if !ok {
+		return code
 	}
 	p, err := loadPipeline(files[0], *model)
 	if err != nil {
@@ -85,8 +70,13 @@ Examples:
 		return 1
 	}
 	inputs := files[1:]
-	if len(p.Spec.Inputs) == 1 && p.Spec.Inputs[0].Type == pipelines.ImageType {
-		return runImages(p, inputs, stdout, stderr)
+	if len(p.Spec.Inputs) == 1 {
+		switch p.Spec.Inputs[0].Type {
+		case pipelines.ImageType:
+			return runImages(p, inputs, stdout, stderr)
+		case pipelines.SentenceType:
+			return runSentences(p, inputs, stdin, stdout, stderr)
+		}
 	}
 	k := len(p.Spec.Inputs)
 	if len(inputs) == 0 || len(inputs)%k != 0 {
@@ -94,7 +84,7 @@ Examples:
 		return 2
 	}
 	enc := json.NewEncoder(stdout)
-	code := 0
+	code = 0
 	for i := 0; i < len(inputs); i += k {
 		group := inputs[i : i+k]
 		rec := map[string]any{"input": group}
@@ -131,6 +121,31 @@ func runImages(p *pipelines.Pipeline, files []string, stdout, stderr io.Writer) 
 	}
 	if sink.failed {
 		return 1
+	}
+	return 0
+}
+
+// runSentences tags CoNLL files (standard input without files), writing
+// them to standard output with the predicted labels as a new last column.
+func runSentences(p *pipelines.Pipeline, files []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	for _, f := range files {
+		r, name := stdin, "<stdin>"
+		if f != "-" {
+			file, err := os.Open(f)
+			if err != nil {
+				fmt.Fprintln(stderr, "gtn run:", err)
+				return 1
+			}
+			defer file.Close()
+			r, name = file, f
+		}
+		if err := p.Tag(r, name, stdout); err != nil {
+			fmt.Fprintln(stderr, "gtn run:", err)
+			return 1
+		}
 	}
 	return 0
 }

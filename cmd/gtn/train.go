@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -57,15 +56,9 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	files, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil || len(files) != 1 {
-		if err == nil {
-			fs.Usage()
-		}
-		return 2
+	files, code, ok := parseCommand(fs, args, 1, 1)
+	if !ok {
+		return code
 	}
 	p, err := loadPipeline(files[0], *init)
 	if err != nil {
@@ -113,15 +106,9 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	files, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil || len(files) != 1 {
-		if err == nil {
-			fs.Usage()
-		}
-		return 2
+	files, code, ok := parseCommand(fs, args, 1, 1)
+	if !ok {
+		return code
 	}
 	p, err := loadPipeline(files[0], *model)
 	if err != nil {
@@ -139,6 +126,12 @@ Flags:
 	if err != nil {
 		fmt.Fprintln(stderr, "gtn eval:", err)
 		return 1
+	}
+	if *jsonOut && res.Report != nil {
+		if err := json.NewEncoder(stdout).Encode(res.Report); err != nil {
+			return 1
+		}
+		return 0
 	}
 	if *jsonOut {
 		m := map[string]any{}
