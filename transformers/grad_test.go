@@ -220,6 +220,100 @@ func TestSDNNGradient(t *testing.T) {
 	}
 }
 
+// TestSelectPathsGradient checks the gradients through the path selector
+// and the free energy: the loss F(SelectPaths(interp, target)) - F(interp)
+// (the NLL built by hand, at two temperatures) and the Viterbi energy of
+// the selected paths minus the best path's (the perceptron), against
+// finite differences, with respect to the segmentation energy's weights
+// and the recognizer's.
+func TestSelectPathsGradient(t *testing.T) {
+	h := toyHOS(t)
+	net := tinyNet(t, 4, 5)
+	se := NewSegmentEnergy("seg")
+	rng := rand.New(rand.NewPCG(13, 14))
+	for i := range se.W.Value.Data {
+		se.W.Value.Data[i] = float32(rng.NormFloat64() * 0.3)
+	}
+	grammar := lengthGrammar(t, 3, 5)
+	c, chars := toyString(rng, 3)
+	interp := func(tp *gtn.Tape) (*gtn.GraphVar, error) {
+		seg, err := h.Segment(c.bitmap())
+		if err != nil {
+			return nil, err
+		}
+		if err := se.Forward(tp, seg); err != nil {
+			return nil, err
+		}
+		rg, err := Recognize(tp, net, seg)
+		if err != nil {
+			return nil, err
+		}
+		return tp.Compose(rg, tp.Graph(grammar))
+	}
+	params := append(se.Params(), net.Params()...)
+	for _, beta := range []float64{1, 0.5} {
+		t.Run(fmt.Sprintf("forward beta %g", beta), func(t *testing.T) {
+			checkGradients(t, params, func(tp *gtn.Tape) (*gtn.Var, error) {
+				g, err := interp(tp)
+				if err != nil {
+					return nil, err
+				}
+				sel, err := SelectPaths(tp, g, labelsOf(chars))
+				if err != nil {
+					return nil, err
+				}
+				fc, _, err := tp.FreeEnergy(sel, beta)
+				if err != nil {
+					return nil, err
+				}
+				fa, _, err := tp.FreeEnergy(g, beta)
+				if err != nil {
+					return nil, err
+				}
+				return difference(tp, fc, fa), nil
+			})
+		})
+	}
+	t.Run("viterbi", func(t *testing.T) {
+		checkGradients(t, params, func(tp *gtn.Tape) (*gtn.Var, error) {
+			g, err := interp(tp)
+			if err != nil {
+				return nil, err
+			}
+			sel, err := SelectPaths(tp, g, labelsOf(chars))
+			if err != nil {
+				return nil, err
+			}
+			vc, _, err := tp.ViterbiEnergy(sel)
+			if err != nil {
+				return nil, err
+			}
+			va, _, err := tp.ViterbiEnergy(g)
+			if err != nil {
+				return nil, err
+			}
+			return difference(tp, vc, va), nil
+		})
+	})
+}
+
+// difference returns a - b for scalars on tp.
+func difference(tp *gtn.Tape, a, b *gtn.Var) *gtn.Var {
+	out := tp.NewVar(a.Grad != nil || b.Grad != nil, 1)
+	out.Value.Data[0] = a.Value.Data[0] - b.Value.Data[0]
+	if out.Grad != nil {
+		tp.OnBackward(func() {
+			if a.Grad != nil {
+				a.Grad.Data[0] += out.Grad.Data[0]
+			}
+			if b.Grad != nil {
+				b.Grad.Data[0] -= out.Grad.Data[0]
+			}
+		})
+	}
+	return out
+}
+
 // TestGradientCheckFails makes sure checkGradients can fail: a loss whose
 // recorded gradient is deliberately wrong must be reported.
 func TestGradientCheckFails(t *testing.T) {

@@ -76,6 +76,32 @@ func TestHOSTouching(t *testing.T) {
 	}
 }
 
+// TestHOSTouchingCanFail shows that TestHOSTouching tests the cuts: a
+// segmenter that never cuts a component (the same settings, CutWidth
+// beyond any string) has no correct path for the touching characters.
+func TestHOSTouchingCanFail(t *testing.T) {
+	cfg := DefaultHOS()
+	cfg.CutWidth = 1000
+	h, err := NewHOS(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"00 touching", "10 touching", "71 interleaved", "010 touching"} {
+		c := handMade()[name]
+		chars := 0
+		for _, o := range c.owner {
+			chars = max(chars, int(o)+1)
+		}
+		seg, err := h.Segment(c.bitmap())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if path := seg.CorrectPath(seg.Truth(c.owner, c.w, c.h, chars), chars); path != nil {
+			t.Errorf("%s: a segmenter without cuts found the correct path %v", name, path)
+		}
+	}
+}
+
 // drawPieces draws the pieces of a segmentation as text, for failures.
 func drawPieces(seg *Segmentation) string {
 	s := ""

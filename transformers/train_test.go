@@ -71,9 +71,13 @@ func TestTrainToyGlobally(t *testing.T) {
 			}
 			return tp.Compose(rg, tp.Graph(grammar))
 		}
+		before := readAccuracy(t, test, testT, interp)
 		acc := trainToy(t, append(se.Params(), net.Params()...), train, trainT, interp, nll, 12)
 		got := readAccuracy(t, test, testT, interp)
-		t.Logf("HOS toy reader: %.1f%% of held-out strings (%.1f%% of training strings)", 100*got, 100*acc)
+		t.Logf("HOS toy reader: %.1f%% of held-out strings before training, %.1f%% after (%.1f%% of training strings)", 100*before, 100*got, 100*acc)
+		if before > 0.5 {
+			t.Errorf("the untrained HOS toy reader reads %.1f%% of held-out strings: the task is too easy to show learning", 100*before)
+		}
 		if got < 0.95 {
 			t.Errorf("HOS toy reader reads %.1f%% of held-out strings, want >= 95%%", 100*got)
 		}
@@ -103,9 +107,13 @@ func TestTrainToyGlobally(t *testing.T) {
 			}
 			return tp.Compose(det, tp.Graph(grammar))
 		}
+		before := readAccuracy(t, test, testT, interp)
 		acc := trainToy(t, net.Params(), train, trainT, interp, nll, 25)
 		got := readAccuracy(t, test, testT, interp)
-		t.Logf("SDNN toy reader: %.1f%% of held-out strings (%.1f%% of training strings)", 100*got, 100*acc)
+		t.Logf("SDNN toy reader: %.1f%% of held-out strings before training, %.1f%% after (%.1f%% of training strings)", 100*before, 100*got, 100*acc)
+		if before > 0.5 {
+			t.Errorf("the untrained SDNN toy reader reads %.1f%% of held-out strings: the task is too easy to show learning", 100*before)
+		}
 		if got < 0.95 {
 			t.Errorf("SDNN toy reader reads %.1f%% of held-out strings, want >= 95%%", 100*got)
 		}
