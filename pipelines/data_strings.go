@@ -328,12 +328,34 @@ func (d *digitWindowsData) Example(i int, augment uint64) (Example, error) {
 // stringImagesData serves labelled string images (datasets.StringImages).
 type stringImagesData struct {
 	images []*datasets.StringImage
+	// distort, when set, draws a random affine distortion of the whole
+	// image for every training example (its Draw; the translation is
+	// ignored).
+	distort *datasets.Distorter
+}
+
+// stringDistortion is the affine distortion of whole string images in
+// training (distort: true): slant, rotation and aspect as handwriting
+// varies, no translation (the reader normalises the ink's position).
+var stringDistortion = datasets.Affine{Scale: 0.1, Squeeze: 0.15, Shear: 0.25, Rotate: 4}
+
+// newStringDistorter returns the distorter of whole string images, or nil
+// when distort is false.
+func newStringDistorter(distort bool) *datasets.Distorter {
+	if !distort {
+		return nil
+	}
+	d, err := datasets.NewDistorter(1, 1, stringDistortion, datasets.Elastic{})
+	if err != nil {
+		panic(err) // stringDistortion is valid
+	}
+	return d
 }
 
 func (d *stringImagesData) Len() int       { return len(d.images) }
 func (d *stringImagesData) Inputs() []Type { return []Type{ImageType} }
 
-func (d *stringImagesData) Example(i int, _ uint64) (Example, error) {
+func (d *stringImagesData) Example(i int, augment uint64) (Example, error) {
 	if i < 0 || i >= len(d.images) {
 		return Example{}, fmt.Errorf("string images: example %d out of range [0,%d)", i, len(d.images))
 	}
@@ -342,7 +364,14 @@ func (d *stringImagesData) Example(i int, _ uint64) (Example, error) {
 	for _, r := range im.Label {
 		target = append(target, string(r))
 	}
-	return Example{Inputs: []any{&Image{Width: im.Width, Height: im.Height, Ink: im.Ink, File: im.File}}, Target: target}, nil
+	ink := im.Ink
+	if augment != 0 && d.distort != nil {
+		p := d.distort.Draw(augment)
+		p.DX, p.DY = 0, 0
+		ink = make([]float32, len(im.Ink))
+		datasets.WarpAffine(ink, im.Ink, im.Width, im.Height, 0, p)
+	}
+	return Example{Inputs: []any{&Image{Width: im.Width, Height: im.Height, Ink: ink, File: im.File}}, Target: target}, nil
 }
 
 // openStringImages loads a directory of labelled string images and keeps
@@ -371,6 +400,7 @@ func openStringImages(a *Args, dir string) ([]*datasets.StringImage, error) {
 var splitParams = []ParamSpec{
 	{Name: "split", Kind: String, Default: "all", Choices: []string{"train", "test", "all"}, Doc: "test is the held-out fifth (the FNV-1a hash of the file name is 0 modulo 5), train the other four fifths"},
 	{Name: "limit", Kind: Int, Default: 0, Doc: "use only the first N images (0: all)"},
+	{Name: "distort", Kind: Bool, Default: false, Doc: "in training, distort every example anew each epoch: whole images by a random slant, rotation and aspect (segments: the same, smaller, plus a shift)"},
 }
 
 func stringImagesSource() *DataSource {
@@ -383,7 +413,7 @@ func stringImagesSource() *DataSource {
 			if err != nil {
 				return nil, err
 			}
-			return &stringImagesData{images}, nil
+			return &stringImagesData{images: images, distort: newStringDistorter(a.Bool("distort"))}, nil
 		},
 	}
 }
@@ -402,7 +432,7 @@ func orandSource() *DataSource {
 			if err != nil {
 				return nil, err
 			}
-			return &stringImagesData{images}, nil
+			return &stringImagesData{images: images, distort: newStringDistorter(a.Bool("distort"))}, nil
 		},
 	}
 }
@@ -435,6 +465,11 @@ func orandPiecesSource() *DataSource {
 				return nil, a.Errorf("", "%v", err)
 			}
 			d := &orandPiecesData{junk: a.Float("junk"), frame: cfg.Frame, marks: a.Bool("marks")}
+			if a.Bool("distort") {
+				if d.distort, err = datasets.NewDistorter(cfg.Frame, cfg.Frame, pieceDistortion, datasets.Elastic{}); err != nil {
+					return nil, a.Errorf("distort", "%v", err)
+				}
+			}
 			// Segment every annotated image once: the examples are
 			// (image, segment) pairs.
 			for _, im := range images {
@@ -500,7 +535,12 @@ type orandPiecesData struct {
 	junk         float64
 	frame        int
 	marks        bool
+	distort      *datasets.Distorter // nil: none
 }
+
+// pieceDistortion is the affine distortion of segments in training
+// (distort: true): a pixel of shift, slant, rotation and size.
+var pieceDistortion = datasets.Affine{Translate: 1, Scale: 0.08, Squeeze: 0.1, Shear: 0.2, Rotate: 6}
 
 // Len is the number of digit segments, and as many more as the junk
 // fraction asks for.
@@ -534,6 +574,11 @@ func (d *orandPiecesData) Example(i int, augment uint64) (Example, error) {
 	const bg, scale = recognizers.LeNetBackground, recognizers.LeNetInk - recognizers.LeNetBackground
 	for q, v := range p.images.Data[p.k*f*f : (p.k+1)*f*f] {
 		im.Ink[q] = (v - bg) / scale
+	}
+	if augment != 0 && d.distort != nil {
+		src := im.Ink
+		im.Ink = make([]float32, f*f)
+		d.distort.Distort(im.Ink, src, 0, augment)
 	}
 	return Example{Inputs: []any{im}, Target: []string{string(p.char)}}, nil
 }

@@ -258,10 +258,24 @@ func newNetwork(a *Args) (recognizers.Network, error) {
 			if err != nil {
 				return nil, a.Errorf("model", "%v", err)
 			}
-			if net.Arch() != a.String("arch") || net.Classes() != a.Int("classes") {
+			if net.Arch() != a.String("arch") || net.Classes() > a.Int("classes") {
 				return nil, a.Errorf("model", "%s holds a %s with %d classes, the node says %s with %d", a.Path("model"), net.Arch(), net.Classes(), a.String("arch"), a.Int("classes"))
 			}
-			return net, nil
+			if net.Classes() == a.Int("classes") {
+				return net, nil
+			}
+			// Fewer classes: they give the first classes of a new network,
+			// whose other classes keep their initialisation.
+			grown, err := transformers.NewRecognizer(a.String("arch"), a.Int("classes"), uint64(a.Int("seed")))
+			if err != nil {
+				return nil, a.Errorf("arch", "%v", err)
+			}
+			for i, p := range grown.Params() {
+				if err := copyGrowing(p.Value, net.Params()[i].Value); err != nil {
+					return nil, a.Errorf("model", "%s: parameter %s: %v", a.Path("model"), p.Name, err)
+				}
+			}
+			return grown, nil
 		}
 	}
 	net, err := transformers.NewRecognizer(a.String("arch"), a.Int("classes"), uint64(a.Int("seed")))

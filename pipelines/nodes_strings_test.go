@@ -164,3 +164,100 @@ func TestORANDPipeline(t *testing.T) {
 		t.Errorf("string accuracy %.3f on the held-out fifth, want at least 0.68", acc)
 	}
 }
+
+// TestRecognizerGrowsClasses: a recognizer's own model file (here the
+// committed ten-class best.msgpack) starts a recognizer with more classes,
+// whose first classes it gives; one with more classes than the node's is
+// an error.
+func TestRecognizerGrowsClasses(t *testing.T) {
+	best, err := filepath.Abs("../models/best.msgpack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := `pipeline: p
+input: image
+nodes:
+  input: {use: digit-input, from: image, field: 32, size: 32}
+  recog: {use: recognizer, from: input, arch: lenet5-modern, classes: CLASSES, model: MODEL}
+output: recog
+`
+	parse := func(classes string) (*Pipeline, error) {
+		text := strings.NewReplacer("CLASSES", classes, "MODEL", best).Replace(src)
+		sp, err := ParseSpec("p.yaml", t.TempDir(), []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Assemble(sp, DefaultRegistry())
+	}
+	ten, err := parse("10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	twelve, err := parse("12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := ten.Params(), twelve.Params()
+	if len(a) != len(b) {
+		t.Fatalf("%d and %d parameters", len(a), len(b))
+	}
+	for i := range a {
+		if !slicesEqual(a[i].Value.Data, b[i].Value.Data[:len(a[i].Value.Data)]) {
+			t.Errorf("parameter %s: the twelve-class network does not start with the model's values", b[i].Name)
+		}
+	}
+	if _, err := parse("9"); err == nil || !strings.Contains(err.Error(), "10 classes") {
+		t.Errorf("a node with fewer classes than the model: err = %v", err)
+	}
+}
+
+func slicesEqual(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestStringImagesDistort: with distort, training examples of string
+// images are distorted (a function of the augment seed), evaluation
+// examples are not.
+func TestStringImagesDistort(t *testing.T) {
+	dir := t.TempDir()
+	testStrings(t, 1) // skips without MNIST
+	mdir, _ := datasets.MNISTDir("")
+	m, err := datasets.LoadMNIST(mdir, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := datasets.NewDigitStrings(m, 3, 1, datasets.DefaultDigitStrings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := datasets.WriteDigitStrings(dir, ds, 0, 3); err != nil {
+		t.Fatal(err)
+	}
+	for _, distort := range []bool{false, true} {
+		a := &Args{values: map[string]any{"dir": dir, "split": "all", "limit": 0, "distort": distort}}
+		d, err := stringImagesSource().New(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, _ := d.Example(0, 0)
+		again, _ := d.Example(0, 0)
+		aug1, _ := d.Example(0, 7)
+		aug1b, _ := d.Example(0, 7)
+		aug2, _ := d.Example(0, 8)
+		ink := func(e Example) []float32 { return e.Inputs[0].(*Image).Ink }
+		if !slicesEqual(ink(plain), ink(again)) || !slicesEqual(ink(aug1), ink(aug1b)) {
+			t.Errorf("distort %v: examples are not deterministic", distort)
+		}
+		if changed := !slicesEqual(ink(plain), ink(aug1)) && !slicesEqual(ink(aug1), ink(aug2)); changed != distort {
+			t.Errorf("distort %v: training examples changed = %v", distort, changed)
+		}
+	}
+}
