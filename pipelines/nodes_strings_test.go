@@ -160,8 +160,8 @@ func TestORANDPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The committed model reads 71.8% of the held-out fifth.
-	if acc := res.Metrics["string_accuracy"]; acc < 0.68 {
-		t.Errorf("string accuracy %.3f on the held-out fifth, want at least 0.68", acc)
+	if acc := res.Metrics["string_accuracy"]; acc < 0.72 {
+		t.Errorf("string accuracy %.3f on the held-out fifth, want at least 0.72", acc)
 	}
 }
 
