@@ -31,7 +31,7 @@ func pngGray(b []byte, maxPixels int) (g *image.Gray, ok bool) {
 	var (
 		width, height int
 		depth, ctype  byte
-		lut           [256]uint8   // grey level of each palette index
+		lut           [256]uint8   // grey level of each palette index, for ctype 3
 		palette       [256][3]byte // black past the PLTE entries
 		trns          []byte
 		idat          [][]byte
@@ -98,7 +98,10 @@ func pngGray(b []byte, maxPixels int) (g *image.Gray, ok bool) {
 			if stage < 4 || n != 0 {
 				return nil, false
 			}
-			return pngPixels(idat, width, height, depth, ctype, paletteLUT(&lut, &palette, trns))
+			if ctype == 3 {
+				paletteLUT(&lut, &palette, trns)
+			}
+			return pngPixels(idat, width, height, depth, ctype, &lut)
 		}
 	}
 }

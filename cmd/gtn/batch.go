@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
+	"slices"
 
 	"github.com/gotn/gotn/batch"
 	"github.com/gotn/gotn/internal/progress"
@@ -22,6 +24,8 @@ func runBatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ordered := fs.Bool("ordered", false, "write records in input order")
 	force := fs.Bool("force", false, "redo inputs already in --out")
 	quiet := fs.Bool("quiet", false, "no progress line")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (not listed: for benchmarks)")
+	memProfile := fs.String("memprofile", "", "write an allocation profile of the run to this file (not listed: for benchmarks)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: gtn batch PIPELINE --in DIR|GLOB|- --out RESULTS.jsonl [flags]
 
@@ -38,7 +42,7 @@ Examples:
 
 Flags:
 `)
-		fs.PrintDefaults()
+		printFlags(fs, "cpuprofile", "memprofile")
 	}
 	files, code, ok := parseCommand(fs, args, 1, 1)
 	if !ok {
@@ -76,9 +80,22 @@ Flags:
 	if !*quiet && progress.IsTerminal(stderr) {
 		opt.Progress = stderr
 	}
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "gtn batch:", err)
+			return 1
+		}
+		defer stopProfile()
+	}
 	ctx, stop := interruptible()
 	defer stop()
 	sum, err := batch.Run(ctx, src, *out, proc, opt)
+	if *memProfile != "" {
+		if perr := writeHeapProfile(*memProfile); perr != nil {
+			fmt.Fprintln(stderr, "gtn batch:", perr)
+		}
+	}
 	fmt.Fprintln(stderr, sum)
 	if err != nil {
 		fmt.Fprintln(stderr, "gtn batch:", err)
@@ -88,6 +105,49 @@ Flags:
 		return 1
 	}
 	return 0
+}
+
+// printFlags prints the defaults of fs's flags but the hidden ones.
+func printFlags(fs *flag.FlagSet, hidden ...string) {
+	all := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	all.SetOutput(fs.Output())
+	fs.VisitAll(func(f *flag.Flag) {
+		if !slices.Contains(hidden, f.Name) {
+			all.Var(f.Value, f.Name, f.Usage)
+			all.Lookup(f.Name).DefValue = f.DefValue
+		}
+	})
+	all.PrintDefaults()
+}
+
+// startCPUProfile starts writing a CPU profile to path; stop ends it and
+// closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+// writeHeapProfile writes the allocations made so far to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // stdoutSink prints gtn run's records: {"file", "page"?, "text", "labels",
