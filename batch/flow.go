@@ -22,11 +22,14 @@ type pool[T, R any] struct {
 
 var _ streams.Flow = (*pool[int, int])(nil)
 
-// newPool returns a flow running fn in n goroutines.
+// newPool returns a flow running fn in n goroutines. Its input and output
+// hold n elements each, so that a worker rarely waits for the stages
+// around it to be scheduled.
 func newPool[T, R any](fn func(T) R, n int) *pool[T, R] {
-	p := &pool[T, R]{in: make(chan any), out: make(chan any)}
+	n = max(n, 1)
+	p := &pool[T, R]{in: make(chan any, n), out: make(chan any, n)}
 	var wg sync.WaitGroup
-	for range max(n, 1) {
+	for range n {
 		wg.Go(func() {
 			for v := range p.in {
 				p.out <- fn(v.(T))
@@ -43,9 +46,10 @@ func newPool[T, R any](fn func(T) R, n int) *pool[T, R] {
 // newFlatPool returns a flow running fn in n goroutines and emitting each
 // element of the slices it returns.
 func newFlatPool[T, R any](fn func(T) []R, n int) *pool[T, R] {
-	p := &pool[T, R]{in: make(chan any), out: make(chan any)}
+	n = max(n, 1)
+	p := &pool[T, R]{in: make(chan any, n), out: make(chan any, n)}
 	var wg sync.WaitGroup
-	for range max(n, 1) {
+	for range n {
 		wg.Go(func() {
 			for v := range p.in {
 				for _, r := range fn(v.(T)) {

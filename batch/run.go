@@ -199,7 +199,7 @@ func RunTo(ctx context.Context, src Source, sink Sink, proc Processor, opt Optio
 	// The stream: feeder → grouper → read (expand) → decode and process
 	// (work) → collector, the elements being groups of inputs, of jobs
 	// and of records.
-	inputs := make(chan *input, opt.BatchSize)
+	inputs := make(chan *input, 2*opt.BatchSize)
 	groups := make(chan any)
 	go r.feed(inputs)
 	go r.group(inputs, groups)
@@ -338,26 +338,44 @@ func (r *run) feed(out chan<- *input) {
 }
 
 // group sends the inputs of in down the stream in groups of at most
-// BatchSize: all those waiting when a worker takes a group, so that a
-// slow source is not waited for; then it closes out.
+// BatchSize, then closes out. A group grows while no worker is free to
+// take it, and goes as it is when one is: a slow source is not waited
+// for, and a fast one fills the groups.
 func (r *run) group(in <-chan *input, out chan<- any) {
 	defer close(out)
-	for first := range in {
-		g := make([]*input, 1, r.opt.BatchSize)
-		g[0] = first
-	more:
-		for len(g) < r.opt.BatchSize {
+	size := r.opt.BatchSize
+	var g []*input
+	for in != nil || len(g) > 0 {
+		// Take what is waiting first.
+		if in != nil && len(g) < size {
 			select {
 			case it, ok := <-in:
 				if !ok {
-					break more
+					in = nil
+				} else {
+					g = append(g, it)
 				}
-				g = append(g, it)
+				continue
 			default:
-				break more
 			}
 		}
-		out <- g
+		recv, send := in, out
+		if len(g) >= size {
+			recv = nil
+		}
+		if len(g) == 0 {
+			send = nil
+		}
+		select {
+		case it, ok := <-recv:
+			if !ok {
+				in = nil
+			} else {
+				g = append(g, it)
+			}
+		case send <- g:
+			g = make([]*input, 0, size)
+		}
 	}
 }
 

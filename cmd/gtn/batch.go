@@ -21,6 +21,7 @@ func runBatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	in := fs.String("in", "", "a directory (walked), a glob pattern, or - for a list of files on standard input")
 	out := fs.String("out", "", "results, one JSON line per page (appended to; inputs already there are skipped)")
 	workers := fs.Int("workers", 0, "pages processed at once (default: all cores)")
+	batchSize := fs.Int("batch-size", batch.DefaultBatchSize, "most pages decoded and recognised together (1: one at a time)")
 	ordered := fs.Bool("ordered", false, "write records in input order")
 	force := fs.Bool("force", false, "redo inputs already in --out")
 	quiet := fs.Bool("quiet", false, "no progress line")
@@ -71,12 +72,16 @@ Flags:
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	proc, err := p.Processor()
+	bp, err := p.BatchProcessor()
 	if err != nil {
 		fmt.Fprintln(stderr, "gtn batch:", err)
 		return 1
 	}
-	opt := batch.Options{Workers: *workers, Ordered: *ordered, Force: *force}
+	if *batchSize < 1 {
+		fmt.Fprintln(stderr, "gtn batch: --batch-size must be at least 1")
+		return 2
+	}
+	opt := batch.Options{Workers: *workers, Ordered: *ordered, Force: *force, BatchSize: *batchSize, Batch: bp}
 	if !*quiet && progress.IsTerminal(stderr) {
 		opt.Progress = stderr
 	}
@@ -90,7 +95,7 @@ Flags:
 	}
 	ctx, stop := interruptible()
 	defer stop()
-	sum, err := batch.Run(ctx, src, *out, proc, opt)
+	sum, err := batch.Run(ctx, src, *out, nil, opt)
 	if *memProfile != "" {
 		if perr := writeHeapProfile(*memProfile); perr != nil {
 			fmt.Fprintln(stderr, "gtn batch:", perr)
