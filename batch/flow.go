@@ -27,7 +27,7 @@ var _ streams.Flow = (*pool[int, int])(nil)
 // around it to be scheduled.
 func newPool[T, R any](fn func(T) R, n int) *pool[T, R] {
 	n = max(n, 1)
-	p := &pool[T, R]{in: make(chan any, n), out: make(chan any, n)}
+	p := &pool[T, R]{in: make(chan any, 4*n), out: make(chan any, 4*n)}
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
@@ -47,7 +47,7 @@ func newPool[T, R any](fn func(T) R, n int) *pool[T, R] {
 // element of the slices it returns.
 func newFlatPool[T, R any](fn func(T) []R, n int) *pool[T, R] {
 	n = max(n, 1)
-	p := &pool[T, R]{in: make(chan any, n), out: make(chan any, n)}
+	p := &pool[T, R]{in: make(chan any, 4*n), out: make(chan any, 4*n)}
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {

@@ -199,7 +199,7 @@ func RunTo(ctx context.Context, src Source, sink Sink, proc Processor, opt Optio
 	// The stream: feeder → grouper → read (expand) → decode and process
 	// (work) → collector, the elements being groups of inputs, of jobs
 	// and of records.
-	inputs := make(chan *input, 2*opt.BatchSize)
+	inputs := make(chan *input, 4*opt.BatchSize)
 	groups := make(chan any)
 	go r.feed(inputs)
 	go r.group(inputs, groups)
@@ -338,44 +338,34 @@ func (r *run) feed(out chan<- *input) {
 }
 
 // group sends the inputs of in down the stream in groups of at most
-// BatchSize, then closes out. A group grows while no worker is free to
-// take it, and goes as it is when one is: a slow source is not waited
-// for, and a fast one fills the groups.
+// BatchSize, then closes out. A group holds the inputs waiting when the
+// last one went (the stream takes one when a worker is free), so that a
+// fast source fills the groups and a slow one is not waited for. Inputs
+// are taken a group at a time, not one by one, so that the feeder and
+// the grouper do not wake each other for every input.
 func (r *run) group(in <-chan *input, out chan<- any) {
 	defer close(out)
 	size := r.opt.BatchSize
-	var g []*input
-	for in != nil || len(g) > 0 {
-		// Take what is waiting first.
-		if in != nil && len(g) < size {
+	for {
+		first, ok := <-in
+		if !ok {
+			return
+		}
+		g := make([]*input, 1, size)
+		g[0] = first
+	take:
+		for len(g) < size {
 			select {
 			case it, ok := <-in:
 				if !ok {
-					in = nil
-				} else {
-					g = append(g, it)
+					break take
 				}
-				continue
-			default:
-			}
-		}
-		recv, send := in, out
-		if len(g) >= size {
-			recv = nil
-		}
-		if len(g) == 0 {
-			send = nil
-		}
-		select {
-		case it, ok := <-recv:
-			if !ok {
-				in = nil
-			} else {
 				g = append(g, it)
+			default:
+				break take
 			}
-		case send <- g:
-			g = make([]*input, 0, size)
 		}
+		out <- g
 	}
 }
 
