@@ -85,20 +85,10 @@ func (p *Pipeline) BatchProcessor() (batch.BatchProcessor, error) {
 	if p.OutputType() != GraphType {
 		return nil, fmt.Errorf("%s: batch processing needs a pipeline whose output is a graph, not %s", p.Spec.File, p.OutputType())
 	}
-	// Tapes by group size: a tape reuses the buffers of its last use when
-	// they have the same sizes, which groups of another size would undo.
-	var tapes sync.Map // int → *sync.Pool of *gtn.Tape
+	tapes := &tapeStore{free: map[int][]*gtn.Tape{}}
 	return func(ctx context.Context, pages []*batch.Page, res []batch.Result, errs []error) {
-		pv, ok := tapes.Load(len(pages))
-		if !ok {
-			pv, _ = tapes.LoadOrStore(len(pages), &sync.Pool{New: func() any { return gtn.NewTape(nil) }})
-		}
-		pool := pv.(*sync.Pool)
-		tp := pool.Get().(*gtn.Tape)
-		defer func() {
-			tp.Reset()
-			pool.Put(tp)
-		}()
+		tp := tapes.get(len(pages))
+		defer tapes.put(len(pages), tp)
 		// The images live on the tape, as the nodes' values do: nothing
 		// of them is left once the answers are read.
 		alloc := func(n int) []float32 { return tp.Tensor(n).Data }
@@ -128,6 +118,39 @@ func (p *Pipeline) BatchProcessor() (batch.BatchProcessor, error) {
 			}
 		}
 	}, nil
+}
+
+// tapeStore keeps the tapes of a batch processor by group size: a tape
+// reuses the buffers of its last use when they have the same sizes, which
+// groups of another size would undo, and kept here (not in a sync.Pool,
+// which a garbage collection empties) its buffers are not allocated again
+// and again over a run.
+type tapeStore struct {
+	mu   sync.Mutex
+	free map[int][]*gtn.Tape
+}
+
+// maxFreeTapes is the most tapes kept for a group size.
+const maxFreeTapes = 8
+
+func (s *tapeStore) get(n int) *gtn.Tape {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l := s.free[n]; len(l) > 0 {
+		tp := l[len(l)-1]
+		s.free[n] = l[:len(l)-1]
+		return tp
+	}
+	return gtn.NewTape(nil)
+}
+
+func (s *tapeStore) put(n int, tp *gtn.Tape) {
+	tp.Reset()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.free[n]) < maxFreeTapes {
+		s.free[n] = append(s.free[n], tp)
+	}
 }
 
 // batchOutput is the output of a batch record.
