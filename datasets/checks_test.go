@@ -375,6 +375,21 @@ func TestWriteChecks(t *testing.T) {
 			t.Errorf("%s is not check %d", l.File, k+1)
 		}
 	}
+	// Another range, of another generator, joins the labels.
+	latin, err := NewChecks(testDigits(100), 6, 2, testChecksConfig(CheckLatin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteChecks(dir, latin, 3, 5); err != nil {
+		t.Fatal(err)
+	}
+	labels, err = ReadCheckLabels(filepath.Join(dir, "labels.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(labels) != 4 || labels[2].Text != latin.Check(3).Text || labels[3].Style != CheckLatin || labels[0].Text != c.Check(1).Text {
+		t.Errorf("labels after a second range: %+v", labels)
+	}
 	if err := WriteChecks(dir, c, 3, 9); err == nil {
 		t.Error("range beyond Len: no error")
 	}
