@@ -704,7 +704,8 @@ func (p pattern) draw(cv *canvas, paper, clear image.Rectangle) {
 		s2[x] = p.amp2 * math.Sin(2*math.Pi*fx/p.wave2+p.phase2)
 	}
 	line := func(v, period float64) float32 {
-		f := v - math.Floor(v)
+		v += 1 << 20 // positive, so that conversion truncates as Floor would
+		f := v - float64(int64(v))
 		return float32(max(0, min(1, p.width/2+0.5-min(f, 1-f)*period)))
 	}
 	for y := reg.Min.Y; y < reg.Max.Y; y++ {

@@ -184,6 +184,15 @@ func (c *canvas) place(src []float32, sw, sh int, tx, ty, tw, th, slant float64,
 // and returns its box and advance. Nothing is rasterised when the box
 // misses the window.
 func (c *canvas) text(face font.Face, s string, x, y float64, dark float32) (image.Rectangle, float64) {
+	// The advance and the font's line box are cheap (no outlines loaded):
+	// text well outside the window is left at that.
+	adv := font.MeasureString(face, s)
+	m := face.Metrics()
+	pad := float64(m.Height) / 64
+	rough := image.Rect(int(x-pad), int(y-float64(m.Ascent)/64-pad), int(x+float64(adv)/64+pad), int(y+float64(m.Descent)/64+pad))
+	if !rough.Overlaps(c.rect()) {
+		return rough, float64(adv) / 64
+	}
 	b, adv := font.BoundString(face, s)
 	box := image.Rect(int(math.Floor(x+float64(b.Min.X)/64)), int(math.Floor(y+float64(b.Min.Y)/64)),
 		int(math.Ceil(x+float64(b.Max.X)/64)), int(math.Ceil(y+float64(b.Max.Y)/64)))
