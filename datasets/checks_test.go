@@ -452,3 +452,36 @@ func BenchmarkCheck(b *testing.B) {
 		})
 	}
 }
+
+// TestChecksConcurrent generates checks from several goroutines (run with
+// -race): the same images as one goroutine makes.
+func TestChecksConcurrent(t *testing.T) {
+	cfg := DefaultChecks() // with the fonts, when installed
+	cfg.Style, cfg.FieldOnly, cfg.FontShare = CheckMixed, true, 0.5
+	c, err := NewChecks(testDigits(100), 16, 1, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]*Check, c.Len())
+	for i := range want {
+		want[i] = c.Check(i)
+	}
+	got := make([]*Check, c.Len())
+	done := make(chan bool)
+	for w := range 4 {
+		go func() {
+			for i := w; i < c.Len(); i += 4 {
+				got[i] = c.Check(i)
+			}
+			done <- true
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	for i := range want {
+		if !sameImage(got[i].Image, want[i].Image) || got[i].Text != want[i].Text {
+			t.Errorf("check %d differs when generated concurrently", i)
+		}
+	}
+}
