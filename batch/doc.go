@@ -12,8 +12,10 @@
 // when a worker became free, so that a fast source fills the groups and a
 // slow one is never waited for. The first stage reads each input of a
 // group and splits it into pages (a multi-page TIFF gives one per image
-// directory), in groups of pages of about 64 KiB of files at most, so that
-// large images are shared out among the workers one by one; the second
+// directory), in groups of pages as large as take a few milliseconds to
+// process at the pace of the run so far and of about 64 KiB of files at
+// most, so that slow pages and large images are shared out among the
+// workers one by one; the second
 // decodes the pages of a group (PNG, JPEG, TIFF, BMP, GIF or WebP, sniffed
 // from the content, not the name), converts them to 8-bit grey images (see
 // Page) and hands them to the processor: a Processor page by page, or a

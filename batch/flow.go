@@ -8,8 +8,8 @@ import (
 
 // pool is a go-streams flow that maps each element with fn in n
 // long-lived goroutines, emitting the results in completion order (as
-// flow.Map and flow.FlatMap do with a parallelism above 1), or, with
-// flat, each element of the slice fn returns.
+// flow.Map and flow.FlatMap do with a parallelism above 1), or (newFlatPool)
+// the elements fn emits.
 //
 // flow.Map starts a goroutine per element, whose stack then grows to the
 // depth of the processor's calls (convolution kernels, decompressors):
@@ -43,18 +43,17 @@ func newPool[T, R any](fn func(T) R, n int) *pool[T, R] {
 	return p
 }
 
-// newFlatPool returns a flow running fn in n goroutines and emitting each
-// element of the slices it returns.
-func newFlatPool[T, R any](fn func(T) []R, n int) *pool[T, R] {
+// newFlatPool returns a flow running fn in n goroutines, emitting the
+// elements fn gives to its emit function as fn goes.
+func newFlatPool[T, R any](fn func(v T, emit func(R)), n int) *pool[T, R] {
 	n = max(n, 1)
 	p := &pool[T, R]{in: make(chan any, 4*n), out: make(chan any, 4*n)}
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
+			emit := func(r R) { p.out <- r }
 			for v := range p.in {
-				for _, r := range fn(v.(T)) {
-					p.out <- r
-				}
+				fn(v.(T), emit)
 			}
 		})
 	}

@@ -270,3 +270,77 @@ func TestBatched(t *testing.T) {
 		t.Errorf("results %v, errors %v", res, errs)
 	}
 }
+
+// TestRunSlowPagesAlone checks that pages that take long are handed to the
+// processor one by one (groups of about groupTime), so that the workers
+// share them out evenly, and that quick ones are grouped.
+func TestRunSlowPagesAlone(t *testing.T) {
+	dir := t.TempDir()
+	paths := writePNGs(t, dir, 40)
+	for _, tc := range []struct {
+		name    string
+		sleep   time.Duration
+		grouped bool
+	}{
+		{"slow", 2 * groupTime, false},
+		{"quick", groupTime / 100, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			names := paths
+			if !tc.grouped {
+				names = paths[:12]
+			}
+			g := &groupRecorder{each: func(*Page) error { time.Sleep(tc.sleep); return nil }}
+			s, err := Run(context.Background(), Files(names...), filepath.Join(t.TempDir(), "out.jsonl"), nil, Options{Batch: g.process, Workers: 2})
+			if err != nil || s.Done != len(names) {
+				t.Fatalf("%+v, %v", s, err)
+			}
+			largest := 0
+			for _, grp := range g.groups {
+				largest = max(largest, len(grp))
+			}
+			if tc.grouped != (largest > 1) {
+				t.Errorf("groups %v", g.groups)
+			}
+		})
+	}
+}
+
+// TestGroupSize checks the size of the groups of pages against the time a
+// page takes.
+func TestGroupSize(t *testing.T) {
+	for _, tc := range []struct {
+		batchSize int
+		page      time.Duration // 0: not known yet
+		want      int
+	}{
+		{32, 0, 1},
+		{32, 2 * groupTime, 1},
+		{32, groupTime, 1},
+		{32, groupTime / 2, 2},
+		{32, groupTime / 5, 4},
+		{32, groupTime / 31, 16},
+		{32, groupTime / 50, 32},
+		{20, groupTime / 25, 20},
+		{20, groupTime / 16, 16},
+		{1, groupTime / 100, 1},
+	} {
+		r := &run{opt: Options{BatchSize: tc.batchSize}}
+		r.pageNanos.Store(int64(tc.page))
+		if got := r.groupSize(); got != tc.want {
+			t.Errorf("BatchSize %d, %v a page: groups of %d, want %d", tc.batchSize, tc.page, got, tc.want)
+		}
+	}
+	// The average follows the groups done.
+	r := &run{opt: Options{BatchSize: 32}}
+	r.timed(4, 4*groupTime) // a slow start
+	if got := r.groupSize(); got != 1 {
+		t.Errorf("after a slow start: groups of %d, want 1", got)
+	}
+	for range 30 {
+		r.timed(32, groupTime/2)
+	}
+	if got := r.groupSize(); got != 32 {
+		t.Errorf("after groups of 32 pages in %v: groups of %d, want 32", groupTime/2, got)
+	}
+}

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -88,12 +90,14 @@ type Options struct {
 	// larger one gives an error record. Default DefaultMaxPixels.
 	MaxPixels int
 	// BatchSize is the most inputs, and pages, that go down the stream
-	// together, default DefaultBatchSize: a worker reads a group of
-	// inputs, then decodes and processes a group of pages (of at most
-	// about 64 KiB of image files, so that large images are shared out
-	// one by one), in one call of the BatchProcessor if there is one.
-	// Inputs are grouped as the source gives them, without waiting for
-	// more. 1 sends every input and page down on its own.
+	// together, default DefaultBatchSize. Inputs are grouped as the
+	// source gives them, without waiting for more; a worker reads a group
+	// of inputs, then decodes and processes a group of pages in one call
+	// of the BatchProcessor if there is one. Groups of pages are as large
+	// as take a few milliseconds at the pace of the run so far (the first
+	// page goes alone to time it), and hold about 64 KiB of image files at
+	// most, so that slow pages and large files are shared out among the
+	// workers one by one. 1 sends every input and page down on its own.
 	BatchSize int
 	// Batch, if not nil, processes the pages instead of the Processor
 	// given to Run or RunTo, which may then be nil.
@@ -106,6 +110,12 @@ const DefaultBatchSize = 32
 // groupBytes is the size of the image files beyond which a group of pages
 // is not made larger.
 const groupBytes = 64 << 10
+
+// groupTime is about the time a group of pages should take to decode and
+// process: long enough that handing groups from stage to stage costs
+// little, short enough that the workers share the last pages of a run
+// evenly.
+const groupTime = 5 * time.Millisecond
 
 // Summary counts what a run did.
 type Summary struct {
@@ -187,6 +197,8 @@ func RunTo(ctx context.Context, src Source, sink Sink, proc Processor, opt Optio
 		start: time.Now(),
 		held:  map[string]*heldFile{},
 		seen:  map[string]bool{},
+
+		firstDone: make(chan struct{}),
 	}
 	if rs, ok := sink.(Resumable); ok && !opt.Force {
 		r.hold(rs.Held())
@@ -245,6 +257,15 @@ type run struct {
 
 	// Counted by the collector.
 	done, failed atomic.Int64
+
+	// The time a page takes to decode and process, in nanoseconds, a
+	// moving average over the groups done (0 before the first one).
+	pageNanos atomic.Int64
+	// first is set when the first page of the run is sent down, and
+	// firstDone closed when it is done (by doneOnce).
+	first     atomic.Bool
+	firstDone chan struct{}
+	doneOnce  sync.Once
 
 	// Set when the context stopped the feeder or made a page be dropped.
 	interrupted atomic.Bool
@@ -383,22 +404,29 @@ type job struct {
 	dropped     bool // with none: the run was cancelled before the input was read
 }
 
-// expand reads a group of inputs and splits them into pages, in groups of
-// at most BatchSize pages and about groupBytes of files.
-func (r *run) expand(ins []*input) [][]*job {
+// expand reads a group of inputs, splits them into pages and emits these
+// in groups of at most groupSize pages and about groupBytes of files (a
+// page of a multi-page file counting its share of the file). The first
+// page of the run goes alone, and the groups after it wait until it is
+// done, so that their size is known.
+func (r *run) expand(ins []*input, emit func([]*job)) {
 	var (
-		out  [][]*job
 		cur  []*job
 		size int // of the files of cur
 	)
 	for _, in := range ins {
 		for _, j := range r.read(in) {
-			n := len(j.data)
-			if j.pages > 1 {
-				n /= j.pages
+			if r.first.CompareAndSwap(false, true) {
+				emit([]*job{j})
+				continue
 			}
-			if len(cur) > 0 && (len(cur) >= r.opt.BatchSize || size+n > groupBytes) {
-				out = append(out, cur)
+			select {
+			case <-r.firstDone:
+			case <-r.ctx.Done():
+			}
+			n := j.size()
+			if len(cur) > 0 && (len(cur) >= r.groupSize() || size+n > groupBytes) {
+				emit(cur)
 				cur, size = nil, 0
 			}
 			cur = append(cur, j)
@@ -406,9 +434,53 @@ func (r *run) expand(ins []*input) [][]*job {
 		}
 	}
 	if len(cur) > 0 {
-		out = append(out, cur)
+		emit(cur)
 	}
-	return out
+}
+
+// size returns the bytes of file of the job's page.
+func (j *job) size() int {
+	if j.pages > 1 {
+		return len(j.data) / j.pages
+	}
+	return len(j.data)
+}
+
+// groupSize returns the number of pages of a group: as many as take about
+// groupTime at the pace of the groups done so far, rounded down to a power
+// of two (a processor may keep buffers by group size), between 1 and
+// BatchSize; 1 until a group is done.
+func (r *run) groupSize() int {
+	ns := r.pageNanos.Load()
+	if ns <= 0 {
+		return 1
+	}
+	n := int64(groupTime) / ns
+	switch {
+	case n <= 1:
+		return 1
+	case n >= int64(r.opt.BatchSize):
+		return r.opt.BatchSize
+	}
+	return 1 << (bits.Len64(uint64(n)) - 1)
+}
+
+// timed records that a group of n pages took d to decode and process.
+func (r *run) timed(n int, d time.Duration) {
+	if n <= 0 {
+		return
+	}
+	ns := max(int64(d)/int64(n), 1)
+	for {
+		old := r.pageNanos.Load()
+		v := ns
+		if old > 0 {
+			v = old + (ns-old)/4 // the last groups weigh most
+		}
+		if r.pageNanos.CompareAndSwap(old, max(v, 1)) {
+			return
+		}
+	}
 }
 
 // read reads an input and splits it into pages.
@@ -476,6 +548,8 @@ type rec struct {
 
 // work decodes a group of pages and processes them.
 func (r *run) work(jobs []*job) []*rec {
+	defer r.doneOnce.Do(func() { close(r.firstDone) })
+	begin := time.Now()
 	out := make([]*rec, len(jobs))
 	var (
 		pages []*Page
@@ -516,6 +590,7 @@ func (r *run) work(jobs []*job) []*rec {
 	start := time.Now()
 	res, errs := r.call(pages)
 	share := msSince(start) / float64(len(pages))
+	r.timed(len(pages), time.Since(begin))
 	for k, i := range at {
 		o := out[i]
 		if err := errs[k]; err != nil {
