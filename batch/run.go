@@ -115,7 +115,7 @@ const groupBytes = 64 << 10
 // process: long enough that handing groups from stage to stage costs
 // little, short enough that the workers share the last pages of a run
 // evenly.
-const groupTime = 5 * time.Millisecond
+const groupTime = 10 * time.Millisecond
 
 // Summary counts what a run did.
 type Summary struct {
