@@ -54,6 +54,10 @@ Flags:
 		fs.Usage()
 		return 2
 	}
+	if *batchSize < 1 {
+		fmt.Fprintln(stderr, "gtn batch: --batch-size must be at least 1")
+		return 2
+	}
 	var src batch.Source
 	switch info, statErr := os.Stat(*in); {
 	case *in == "-":
@@ -76,10 +80,6 @@ Flags:
 	if err != nil {
 		fmt.Fprintln(stderr, "gtn batch:", err)
 		return 1
-	}
-	if *batchSize < 1 {
-		fmt.Fprintln(stderr, "gtn batch: --batch-size must be at least 1")
-		return 2
 	}
 	opt := batch.Options{Workers: *workers, Ordered: *ordered, Force: *force, BatchSize: *batchSize, Batch: bp}
 	if !*quiet && progress.IsTerminal(stderr) {
