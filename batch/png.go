@@ -124,21 +124,87 @@ func paletteLUT(lut *[256]uint8, palette *[256][3]byte, trns []byte) *[256]uint8
 	return lut
 }
 
+// maxInflated is the size of the largest image data that pngPixels
+// inflates in memory at once; larger images are inflated row by row.
+const maxInflated = 4 << 20
+
 // pngState is what pngPixels reuses from one file to the next.
 type pngState struct {
-	zr   io.ReadCloser // zlib reader, a zlib.Resetter
-	src  chunkReader
-	rows []byte // the previous and the current row, each with its filter byte
+	inf  inflater
+	zbuf []byte // the image data of several IDAT chunks, joined
+	raw  []byte // the inflated rows, each with its filter byte
+	zero []byte // a row of zeros, the one before the first
 }
 
 var pngPool = sync.Pool{New: func() any { return new(pngState) }}
 
 // pngPixels inflates and unfilters the image data and converts it to grey.
-func pngPixels(idat [][]byte, width, height int, depth, ctype byte, lut *[256]uint8) (*image.Gray, bool) {
+func pngPixels(idat [][]byte, width, height int, depth, ctype byte, lut *[256]uint8) (g *image.Gray, ok bool) {
 	st := pngPool.Get().(*pngState)
 	defer func() {
-		st.src.reset(nil) // keep no file in the pool
+		st.inf.src = nil // keep no file in the pool
 		pngPool.Put(st)
+		// A mistake of the decoder must not stop a run: image/png
+		// decodes what this one cannot.
+		if v := recover(); v != nil {
+			g, ok = nil, false
+		}
+	}()
+	channels := [7]int{0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[ctype]
+	bitsPerPixel := int(depth) * channels
+	rowLen := (width*bitsPerPixel + 7) / 8
+	bpp := max(bitsPerPixel/8, 1) // the distance of the filters
+	if rowLen+1 > maxInflated/height {
+		return pngStream(idat, width, height, depth, ctype, lut)
+	}
+	size := height * (rowLen + 1)
+	if cap(st.raw) < size {
+		st.raw = make([]byte, size)
+	}
+	raw := st.raw[:size]
+	z := idat[0]
+	if len(idat) > 1 {
+		st.zbuf = st.zbuf[:0]
+		for _, c := range idat {
+			st.zbuf = append(st.zbuf, c...)
+		}
+		z = st.zbuf
+	}
+	if !st.inf.zlib(raw, z) {
+		return nil, false
+	}
+	if cap(st.zero) < rowLen+1 {
+		st.zero = make([]byte, rowLen+1)
+	}
+	prev := st.zero[:rowLen+1]
+	dst := image.NewGray(image.Rect(0, 0, width, height))
+	for y := range height {
+		cur := raw[y*(rowLen+1) : (y+1)*(rowLen+1)]
+		if !unfilter(cur[0], cur[1:], prev[1:], bpp) {
+			return nil, false
+		}
+		grayRow(dst.Pix[y*width:(y+1)*width], cur[1:], depth, ctype, lut)
+		prev = cur
+	}
+	return dst, true
+}
+
+// streamState is what pngStream reuses from one file to the next.
+type streamState struct {
+	zr   io.ReadCloser // zlib reader, a zlib.Resetter
+	src  chunkReader
+	rows []byte // the previous and the current row, each with its filter byte
+}
+
+var streamPool = sync.Pool{New: func() any { return new(streamState) }}
+
+// pngStream is pngPixels for large images: the rows are inflated one at
+// a time with compress/zlib.
+func pngStream(idat [][]byte, width, height int, depth, ctype byte, lut *[256]uint8) (*image.Gray, bool) {
+	st := streamPool.Get().(*streamState)
+	defer func() {
+		st.src.reset(nil) // keep no file in the pool
+		streamPool.Put(st)
 	}()
 	st.src.reset(idat)
 	if st.zr == nil {
