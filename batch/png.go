@@ -13,9 +13,12 @@ import (
 // pngGray decodes a PNG file straight to grey, as Gray(png.Decode(b))
 // would, for the common kinds: not interlaced, and grey of 1, 2, 4 or 8
 // bits, palette of 1 to 8 bits (with or without transparency), grey and
-// alpha, RGB or RGBA of 8 bits. It reuses its decompressors and buffers,
-// which is what makes small files fast: image/png allocates some 40 KB of
-// decompressor for every file.
+// alpha, RGB or RGBA of 8 bits. It reuses its buffers and inflates the
+// image data in memory with an inflater of its own (see inflater), which
+// is what makes small files fast: image/png allocates some 40 KB of
+// decompressor for every file, and compress/zlib reads a byte at a time
+// through interfaces. Images of more than maxInflated bytes of data are
+// inflated row by row with compress/zlib.
 //
 // ok is false for any other kind, and for any file with something wrong
 // or unusual (a checksum, a length, the order of the chunks, too little or
