@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 
 	"github.com/gotn/gotn/batch"
@@ -27,6 +28,7 @@ func runBatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	quiet := fs.Bool("quiet", false, "no progress line")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (not listed: for benchmarks)")
 	memProfile := fs.String("memprofile", "", "write an allocation profile of the run to this file (not listed: for benchmarks)")
+	traceFile := fs.String("trace", "", "write an execution trace of the run to this file (not listed: for benchmarks)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: gtn batch PIPELINE --in DIR|GLOB|- --out RESULTS.jsonl [flags]
 
@@ -43,7 +45,7 @@ Examples:
 
 Flags:
 `)
-		printFlags(fs, "cpuprofile", "memprofile")
+		printFlags(fs, "cpuprofile", "memprofile", "trace")
 	}
 	files, code, ok := parseCommand(fs, args, 1, 1)
 	if !ok {
@@ -93,6 +95,14 @@ Flags:
 		}
 		defer stopProfile()
 	}
+	if *traceFile != "" {
+		stopTrace, err := startTrace(*traceFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "gtn batch:", err)
+			return 1
+		}
+		defer stopTrace()
+	}
 	ctx, stop := interruptible()
 	defer stop()
 	sum, err := batch.Run(ctx, src, *out, nil, opt)
@@ -138,6 +148,23 @@ func startCPUProfile(path string) (stop func(), err error) {
 	}
 	return func() {
 		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+// startTrace starts writing an execution trace to path; stop ends it and
+// closes the file.
+func startTrace(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		trace.Stop()
 		f.Close()
 	}, nil
 }
