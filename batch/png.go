@@ -13,12 +13,8 @@ import (
 // pngGray decodes a PNG file straight to grey, as Gray(png.Decode(b))
 // would, for the common kinds: not interlaced, and grey of 1, 2, 4 or 8
 // bits, palette of 1 to 8 bits (with or without transparency), grey and
-// alpha, RGB or RGBA of 8 bits. It reuses its buffers and inflates the
-// image data in memory with an inflater of its own (see inflater), which
-// is what makes small files fast: image/png allocates some 40 KB of
-// decompressor for every file, and compress/zlib reads a byte at a time
-// through interfaces. Images of more than maxInflated bytes of data are
-// inflated row by row with compress/zlib.
+// alpha, RGB or RGBA of 8 bits. It reuses its buffers and its
+// decompressor from file to file, which is what makes small files fast.
 //
 // ok is false for any other kind, and for any file with something wrong
 // or unusual (a checksum, a length, the order of the chunks, too little or
@@ -127,72 +123,7 @@ func paletteLUT(lut *[256]uint8, palette *[256][3]byte, trns []byte) *[256]uint8
 	return lut
 }
 
-// maxInflated is the size of the largest image data that pngPixels
-// inflates in memory at once; larger images are inflated row by row.
-const maxInflated = 4 << 20
-
-// pngState is what pngPixels reuses from one file to the next.
-type pngState struct {
-	inf  inflater
-	zbuf []byte // the image data of several IDAT chunks, joined
-	raw  []byte // the inflated rows, each with its filter byte
-	zero []byte // a row of zeros, the one before the first
-}
-
-var pngPool = sync.Pool{New: func() any { return new(pngState) }}
-
-// pngPixels inflates and unfilters the image data and converts it to grey.
-func pngPixels(idat [][]byte, width, height int, depth, ctype byte, lut *[256]uint8) (g *image.Gray, ok bool) {
-	st := pngPool.Get().(*pngState)
-	defer func() {
-		st.inf.src = nil // keep no file in the pool
-		pngPool.Put(st)
-		// A mistake of the decoder must not stop a run: image/png
-		// decodes what this one cannot.
-		if v := recover(); v != nil {
-			g, ok = nil, false
-		}
-	}()
-	channels := [7]int{0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[ctype]
-	bitsPerPixel := int(depth) * channels
-	rowLen := (width*bitsPerPixel + 7) / 8
-	bpp := max(bitsPerPixel/8, 1) // the distance of the filters
-	if rowLen+1 > maxInflated/height {
-		return pngStream(idat, width, height, depth, ctype, lut)
-	}
-	size := height * (rowLen + 1)
-	if cap(st.raw) < size {
-		st.raw = make([]byte, size)
-	}
-	raw := st.raw[:size]
-	z := idat[0]
-	if len(idat) > 1 {
-		st.zbuf = st.zbuf[:0]
-		for _, c := range idat {
-			st.zbuf = append(st.zbuf, c...)
-		}
-		z = st.zbuf
-	}
-	if !st.inf.zlib(raw, z) {
-		return nil, false
-	}
-	if cap(st.zero) < rowLen+1 {
-		st.zero = make([]byte, rowLen+1)
-	}
-	prev := st.zero[:rowLen+1]
-	dst := image.NewGray(image.Rect(0, 0, width, height))
-	for y := range height {
-		cur := raw[y*(rowLen+1) : (y+1)*(rowLen+1)]
-		if !unfilter(cur[0], cur[1:], prev[1:], bpp) {
-			return nil, false
-		}
-		grayRow(dst.Pix[y*width:(y+1)*width], cur[1:], depth, ctype, lut)
-		prev = cur
-	}
-	return dst, true
-}
-
-// streamState is what pngStream reuses from one file to the next.
+// streamState is what pngPixels reuses from one file to the next.
 type streamState struct {
 	zr   io.ReadCloser // zlib reader, a zlib.Resetter
 	src  chunkReader
@@ -201,9 +132,11 @@ type streamState struct {
 
 var streamPool = sync.Pool{New: func() any { return new(streamState) }}
 
-// pngStream is pngPixels for large images: the rows are inflated one at
-// a time with compress/zlib.
-func pngStream(idat [][]byte, width, height int, depth, ctype byte, lut *[256]uint8) (*image.Gray, bool) {
+// pngPixels inflates the image data a row at a time with a compress/zlib
+// reader reused from file to file (image/png allocates some 40 KB of
+// decompressor for every file), unfilters the rows and converts them to
+// grey.
+func pngPixels(idat [][]byte, width, height int, depth, ctype byte, lut *[256]uint8) (*image.Gray, bool) {
 	st := streamPool.Get().(*streamState)
 	defer func() {
 		st.src.reset(nil) // keep no file in the pool
