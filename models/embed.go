@@ -23,6 +23,16 @@ import (
 //go:embed *.msgpack
 var files embed.FS
 
+// readerFiles are the models of gtn read's default pipelines.
+//
+//go:embed strings/orand-hos.msgpack
+var readerFiles embed.FS
+
+// ReaderFiles returns the models that gtn read's default pipelines
+// (pipelines.Files) name, under their paths in this directory
+// ("strings/orand-hos.msgpack").
+func ReaderFiles() fs.FS { return readerFiles }
+
 // The names of the committed models.
 const (
 	// LeNet5 is the faithful LeNet-5 (RBF output, trained without

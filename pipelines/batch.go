@@ -44,7 +44,8 @@ func FromGray(g *image.Gray, file string, page int) (*Image, error) {
 
 // Processor returns a batch processor that runs the pipeline, which must
 // take one image and give a graph, on each page and records its answer:
-// output {"text", "labels"}, energy and confidence.
+// output {"text", "labels"} and the fields of its AnswerReader nodes (an
+// amount grammar's "digits" and "amount"), energy and confidence.
 func (p *Pipeline) Processor() (batch.Processor, error) {
 	if len(p.Spec.Inputs) != 1 || p.Spec.Inputs[0].Type != ImageType {
 		return nil, fmt.Errorf("%s: batch processing needs a pipeline with one image input", p.Spec.File)
@@ -71,8 +72,16 @@ func (p *Pipeline) Processor() (batch.Processor, error) {
 		if err != nil {
 			return batch.Result{}, err
 		}
+		output := map[string]any{"text": ans.Text, "labels": ans.Labels}
+		extra, err := p.ReadAnswer(ans)
+		if err != nil {
+			return batch.Result{}, err
+		}
+		for k, v := range extra {
+			output[k] = v
+		}
 		return batch.Result{
-			Output:     map[string]any{"text": ans.Text, "labels": ans.Labels},
+			Output:     output,
 			Energy:     &ans.Energy,
 			Confidence: &ans.Confidence,
 		}, nil

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 )
 
@@ -24,8 +23,8 @@ import (
 const (
 	rareZero     = 0.5 // "0.xx": an amount under one unit
 	rareFraction = 0.5 // cents written "xx/100"
-	rareEnd      = 0.2 // each closing mark ("-", "=", ".-")
-	rareEnd2     = 0.5 // a second closing dash ("--")
+	rareEnd      = 0.2 // closing marks ("-", "=", ".-")
+	rareEnd2     = 0.5 // a second closing dash ("--", "=-")
 )
 
 // inSyms are the recognizer's classes, class c as label c+1 (0 is
@@ -134,33 +133,17 @@ func build(us, latin bool) *gram {
 		complete = append(complete, "gl3", "ld2")
 	}
 	g.final(complete...)
-	// Closing marks: "-" and "--" (US), "-", ".-" and "=" (Latin), each
-	// after the amounts of its style; a plain integer takes either.
-	usEnd, latinEnd := []string{}, []string{}
-	if us {
-		usEnd = append(append(usEnd, plain...), "gu3", "ud2", "f6")
+	// Closing marks, after an amount of either style: an optional
+	// period, then "-", "--", "=" or "=-" ("1.500.-", "$8.--", "$50=-").
+	for _, s := range complete {
+		g.arc(s, "close.", ".", "end.", rareEnd)
+		g.arc(s, "close1", "-", "-", rareEnd)
+		g.arc(s, "close1", "=", "=", rareEnd)
 	}
-	if latin {
-		latinEnd = append(append(latinEnd, plain...), "gl3", "ld2")
-	}
-	for _, s := range usEnd {
-		g.arc(s, "dash", "-", "-", rareEnd)
-	}
-	for _, s := range latinEnd {
-		if !us || !slices.Contains(plain, s) {
-			g.arc(s, "dash1", "-", "-", rareEnd)
-		}
-		g.arc(s, "eq", "=", "=", rareEnd)
-		g.arc(s, "dot", ".", "end.", rareEnd)
-	}
-	if us {
-		g.arc("dash", "dash2", "-", "-", rareEnd2)
-		g.final("dash", "dash2")
-	}
-	if latin {
-		g.arc("dot", "dotdash", "-", "-", 0)
-		g.final("dash1", "eq", "dotdash")
-	}
+	g.arc("close.", "close1", "-", "-", 0)
+	g.arc("close.", "close1", "=", "=", 0)
+	g.arc("close1", "close2", "-", "-", rareEnd2)
+	g.final("close1", "close2")
 	return g
 }
 
