@@ -37,7 +37,7 @@ type DataSource struct {
 
 func dataSources() map[string]*DataSource {
 	srcs := map[string]*DataSource{}
-	for _, s := range append([]*DataSource{mnistSource(), conllSource()}, stringDataSources()...) {
+	for _, s := range append(append([]*DataSource{mnistSource(), conllSource()}, stringDataSources()...), checkDataSources()...) {
 		srcs[s.Name] = s
 	}
 	return srcs
