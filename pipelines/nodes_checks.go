@@ -7,6 +7,8 @@ import (
 
 	"github.com/gotn/gotn/amount"
 	"github.com/gotn/gotn/graphs"
+	"github.com/gotn/gotn/gtn"
+	"github.com/gotn/gotn/transformers"
 )
 
 // An AnswerReader is a node that reads more out of a pipeline's answer
@@ -43,18 +45,16 @@ func (p *Pipeline) ReadAnswer(a Answer) (map[string]any, error) {
 }
 
 func checkNodeTypes() []*NodeType {
-	return []*NodeType{
-		{
-			Name: "amount-grammar", Doc: "an amount grammar (pipelines/grammars/amount-*.fst.txt): a transducer from the recognizer's characters to what they mean (digits, currency sign, thousands and decimal separators, fraction bar, closing marks); gives its input side, the acceptor of well-formed amounts, to compose with a recognition graph, and reads every answer into its text, digits and amount (the fields text, digits and amount of gtn read and gtn batch records)",
-			Output: GraphType,
-			Params: []ParamSpec{
-				{Name: "file", Kind: File, Required: true, Doc: "the grammar, in AT&T text"},
-				{Name: "isymbols", Kind: File, Required: true, Doc: "input symbol table: the recognizer's classes (grammars/amount.syms)"},
-				{Name: "osymbols", Kind: File, Required: true, Doc: "output symbol table: the roles (grammars/amount-out.syms)"},
-			},
-			New: newAmountGrammar,
+	return append(fieldNodeTypes(), &NodeType{
+		Name: "amount-grammar", Doc: "an amount grammar (pipelines/grammars/amount-*.fst.txt): a transducer from the recognizer's characters to what they mean (digits, currency sign, thousands and decimal separators, fraction bar, closing marks); gives its input side, the acceptor of well-formed amounts, to compose with a recognition graph, and reads every answer into its text, digits and amount (the fields text, digits and amount of gtn read and gtn batch records)",
+		Output: GraphType,
+		Params: []ParamSpec{
+			{Name: "file", Kind: File, Required: true, Doc: "the grammar, in AT&T text"},
+			{Name: "isymbols", Kind: File, Required: true, Doc: "input symbol table: the recognizer's classes (grammars/amount.syms)"},
+			{Name: "osymbols", Kind: File, Required: true, Doc: "output symbol table: the roles (grammars/amount-out.syms)"},
 		},
-	}
+		New: newAmountGrammar,
+	})
 }
 
 // amountGrammar implements the amount-grammar node.
@@ -83,10 +83,13 @@ func newAmountGrammar(a *Args) (Node, error) {
 	if err != nil {
 		return nil, a.Errorf("file", "%v", err)
 	}
-	for _, l := range osyms.Labels() {
-		if s, _ := osyms.Symbol(l); l != 0 {
+	// Every output symbol the grammar writes must be one amount.Decode
+	// knows.
+	for arc := range g.NumArcs() {
+		if l := g.OLabel(arc); l != 0 {
+			s, _ := osyms.Symbol(l)
 			if _, err := amount.Decode([]string{s}); err != nil {
-				return nil, a.Errorf("osymbols", "%v", err)
+				return nil, a.Errorf("file", "%s: arc %d writes %v", a.Path("file"), arc, err)
 			}
 		}
 	}
@@ -157,4 +160,125 @@ func (n *amountGrammar) Read(labels []int32) (amount.Reading, error) {
 		syms = append(syms, s)
 	}
 	return amount.Decode(syms)
+}
+
+// ZonesType is the type of the candidate amount zones of a check
+// (*transformers.ZoneSegmentation without segmentations), and
+// ZoneSegmentationType that of the zones with their segmentations.
+const (
+	ZonesType            Type = "zones"
+	ZoneSegmentationType Type = "zone-segmentation"
+)
+
+func fieldNodeTypes() []*NodeType {
+	d := transformers.DefaultField()
+	hos := stringNodeTypes()[0]
+	recog := stringNodeTypes()[1]
+	return []*NodeType{
+		{
+			Name: "field-locate", Doc: "locates the amount field of a full check image: candidate zones by ink layout analysis (lines of ink, each also joined to the line on its left such as a \"$\" written apart, printed boxes with what they hold and the \"$\" left of them), each with a trainable energy from its features (position, size, aspect, ink density, box, rule under it); keeps the max_zones of lowest energy, each with its crop of the check, for zone-segment and zone-recognition, so that the best interpretation chooses the zone too",
+			Inputs: []Type{ImageType}, Output: ZonesType,
+			Params: append([]ParamSpec{
+				{Name: "work_height", Kind: Int, Default: d.WorkHeight, Doc: "height (pixels) the layout is analysed at"},
+				{Name: "threshold", Kind: Float, Default: float64(d.Threshold), Doc: "ink level of the pixels that make components (after the paper's texture is removed)"},
+				{Name: "max_zones", Kind: Int, Default: d.MaxZones, Doc: "most zones kept (those of lowest energy)"},
+				{Name: "gap", Kind: Float, Default: d.Gap, Doc: "widest blank inside a line of ink, in character heights"},
+				{Name: "margin", Kind: Float, Default: d.Margin, Doc: "blank around a zone's crop, in zone heights"},
+				{Name: "lr_scale", Kind: Float, Default: 1.0, Doc: "multiplies the learning rate of the zone energy's weights"},
+			}, modelParams...),
+			New: newFieldNode,
+		},
+		{
+			Name: "zone-segment", Doc: "hos-segment on every zone of a check (the same parameters, and weights named as hos-segment's, so that a model of a field reader serves)",
+			Inputs: []Type{ZonesType}, Output: ZoneSegmentationType,
+			Params: hos.Params,
+			New: func(a *Args) (Node, error) {
+				n, err := newHOSNode(a)
+				if err != nil {
+					return nil, err
+				}
+				return zoneSegmentNode{n.(*hosNode)}, nil
+			},
+		},
+		{
+			Name: "zone-recognition", Doc: "the recognition transformer on every zone of a check (one batch): the union of the zones' recognition graphs, each entered through an arc with the zone's energy (the same parameters, and weights named as recognition's)",
+			Inputs: []Type{ZoneSegmentationType}, Output: GraphType,
+			Params: recog.Params,
+			New: func(a *Args) (Node, error) {
+				n, err := newRecognitionNode(a)
+				if err != nil {
+					return nil, err
+				}
+				return zoneRecognitionNode{n.(recognitionNode)}, nil
+			},
+		},
+	}
+}
+
+// fieldNode implements the field-locate node.
+type fieldNode struct {
+	loc    *transformers.FieldLocator
+	energy *transformers.ZoneEnergy
+}
+
+func newFieldNode(a *Args) (Node, error) {
+	cfg := transformers.FieldConfig{
+		WorkHeight: a.Int("work_height"), Threshold: float32(a.Float("threshold")),
+		MaxZones: a.Int("max_zones"), Gap: a.Float("gap"), Margin: a.Float("margin"),
+	}
+	loc, err := transformers.NewFieldLocator(cfg)
+	if err != nil {
+		return nil, a.Errorf("", "%v", err)
+	}
+	n := &fieldNode{loc: loc, energy: transformers.NewZoneEnergy("zone.weights")}
+	n.energy.W.LRScale = a.Float("lr_scale")
+	if a.Has("model") {
+		if err := loadNodeParams(a, n.energy.Params()); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+func (n *fieldNode) Run(rc *RunContext, in []any) (any, error) {
+	im := in[0].(*Image)
+	zones, err := n.loc.Locate(transformers.Bitmap{Width: im.Width, Height: im.Height, Ink: im.Ink}, n.energy)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", im.File, err)
+	}
+	return &transformers.ZoneSegmentation{Zones: zones, Energy: n.energy.Forward(rc.Tape, zones)}, nil
+}
+
+func (n *fieldNode) Params() []*gtn.Param { return n.energy.Params() }
+
+// zoneSegmentNode implements the zone-segment node.
+type zoneSegmentNode struct{ *hosNode }
+
+func (n zoneSegmentNode) Run(rc *RunContext, in []any) (any, error) {
+	zs := in[0].(*transformers.ZoneSegmentation)
+	out := &transformers.ZoneSegmentation{Zones: zs.Zones, Energy: zs.Energy, Segs: make([]*transformers.Segmentation, len(zs.Zones))}
+	for i, z := range zs.Zones {
+		b := z.Ink
+		if n.clean {
+			b = transformers.Clean(b, max(9, b.Height/5))
+		}
+		seg, err := n.hos.Segment(b)
+		if err != nil {
+			return nil, fmt.Errorf("zone %d: %w", i, err)
+		}
+		if n.energy != nil {
+			if err := n.energy.Forward(rc.Tape, seg); err != nil {
+				return nil, err
+			}
+		}
+		out.Segs[i] = seg
+	}
+	return out, nil
+}
+
+// zoneRecognitionNode implements the zone-recognition node.
+type zoneRecognitionNode struct{ recognitionNode }
+
+func (n zoneRecognitionNode) Run(rc *RunContext, in []any) (any, error) {
+	return transformers.RecognizeZones(rc.Tape, n.net, in[0].(*transformers.ZoneSegmentation))
 }

@@ -153,7 +153,7 @@ func (f *FieldLocator) Candidates(b Bitmap) ([]Zone, error) {
 	// Sort the components: rules, boxes, text.
 	var rules, boxes, text []part
 	for _, c := range comps {
-		p := part{c.x0, c.y0, c.x1, c.y1, c.area}
+		p := part(c)
 		switch {
 		case c.area < 3:
 		case p.w() >= 8*p.h() && p.w() >= ww/25:
