@@ -235,7 +235,55 @@ func loadDefault(d defaultReader) (*pipelines.Pipeline, map[string]string, error
 	if err != nil {
 		return nil, nil, fmt.Errorf("embedded model: %w", err)
 	}
+	if err := loadWeights(p, m, d.model); err != nil {
+		return nil, nil, fmt.Errorf("embedded model: %w", err)
+	}
 	return p, m.Meta, nil
+}
+
+// loadWeights copies into p's parameters (named by node, "recog/c1.weight")
+// those of m with the same names, so that one model serves the pipelines
+// that share its nodes (a field reader's model in the full-check reader,
+// whose field locator keeps its own weights). A parameter with more
+// classes (rows) than the model's takes the model's rows and, for the
+// others, copies of its last one: the mark class of a digit reader
+// (ORAND-CAR-A's punctuation and rules) stands for each of the amount's
+// symbols. At least one parameter must be found.
+func loadWeights(p *pipelines.Pipeline, m *gtn.Model, name string) error {
+	byName := map[string]*gtn.Param{}
+	for _, q := range m.Params {
+		byName[q.Name] = q
+	}
+	found := 0
+	for _, dst := range p.NamedParams() {
+		src, ok := byName[dst.Name]
+		if !ok {
+			continue
+		}
+		found++
+		if dst.Value.SameShape(src.Value) {
+			copy(dst.Value.Data, src.Value.Data)
+			continue
+		}
+		ds, ss := dst.Value.Shape, src.Value.Shape
+		same := len(ds) == len(ss) && len(ds) > 0 && ss[0] > 0 && ss[0] < ds[0]
+		for i := 1; same && i < len(ds); i++ {
+			same = ds[i] == ss[i]
+		}
+		if !same {
+			return fmt.Errorf("%s: parameter %s has shape %v, the pipeline's %v", name, dst.Name, ss, ds)
+		}
+		row := src.Value.Len() / ss[0]
+		n := copy(dst.Value.Data, src.Value.Data)
+		last := src.Value.Data[n-row:]
+		for ; n < len(dst.Value.Data); n += row {
+			copy(dst.Value.Data[n:], last)
+		}
+	}
+	if found == 0 {
+		return fmt.Errorf("%s: none of the pipeline's parameters is in the model", name)
+	}
+	return nil
 }
 
 // reading is what gtn read says about one image (without its file).
@@ -380,7 +428,8 @@ func runCalibrate(r *reader, dir, split string, maxErrors float64, workers int, 
 				o := amount.Outcome{Answered: rd.Text != nil}
 				if o.Answered {
 					o.Confidence = *rd.Confidence
-					o.Correct = isCorrect(si.Label, rd)
+					label, _, _ := strings.Cut(si.Label, "\t") // a check's text (more columns follow)
+					o.Correct = isCorrect(label, rd)
 				}
 				outcomes[i] = o
 			}
