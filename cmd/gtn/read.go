@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"math/big"
 	"os"
 	"path"
 	"path/filepath"
@@ -82,9 +83,11 @@ The default pipelines and model are built into the binary: full checks (the amou
 located first) or, with --field, images already cropped to the amount field; --pipeline and
 --model override them. The default threshold is the one calibrated for the model: the lowest
 that kept errors at or under --max-errors of all reads on labelled validation images.
---calibrate chooses it on a directory of labelled images (labels.tsv: file<TAB>label; a
-label of digits only is compared with the digits read), prints the correct/error/reject
-table, and with --out writes the model with the threshold.
+--calibrate chooses it on a directory of labelled images (labels.tsv: file<TAB>text, and
+optionally <TAB>digits<TAB>amount as gtn gen checks writes them; a label of digits only is
+compared with the digits read): it prints the exact text, digits and amount rates and the
+correct/error/reject table (an answer is correct when its amount is, else its digits, else
+its text), and with --out writes the model with the threshold.
 
 Examples:
   gtn read testdata/checks/*.png
@@ -410,6 +413,7 @@ func runCalibrate(r *reader, dir, split string, maxErrors float64, workers int, 
 		workers = max(1, min(len(images), runtime.GOMAXPROCS(0)))
 	}
 	outcomes := make([]amount.Outcome, len(images))
+	exact := make([][3]bool, len(images)) // text, digits, amount right
 	failures := make([]error, len(images))
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -428,8 +432,10 @@ func runCalibrate(r *reader, dir, split string, maxErrors float64, workers int, 
 				o := amount.Outcome{Answered: rd.Text != nil}
 				if o.Answered {
 					o.Confidence = *rd.Confidence
-					label, _, _ := strings.Cut(si.Label, "\t") // a check's text (more columns follow)
-					o.Correct = isCorrect(label, rd)
+					l := parseLabel(si.Label)
+					o.Correct = isCorrect(l, rd)
+					text, digits, amt := score(l, rd)
+					exact[i] = [3]bool{text, digits, amt}
 				}
 				outcomes[i] = o
 			}
@@ -450,7 +456,26 @@ func runCalibrate(r *reader, dir, split string, maxErrors float64, workers int, 
 		}
 	}
 	op := amount.Calibrate(outcomes, maxErrors)
-	fmt.Fprintf(stdout, "%d images of %s (split %s), %.1f images/s\n\n", len(images), dir, split, float64(len(images))/time.Since(start).Seconds())
+	fmt.Fprintf(stdout, "%d images of %s (split %s), %.1f images/s\n", len(images), dir, split, float64(len(images))/time.Since(start).Seconds())
+	var right [3]int
+	var have [3]int
+	for i, si := range images {
+		l := parseLabel(si.Label)
+		for k, ok := range []bool{l.text != "", l.digits != "", l.amount != ""} {
+			if ok {
+				have[k]++
+				if exact[i][k] {
+					right[k]++
+				}
+			}
+		}
+	}
+	for k, what := range []string{"text", "digits", "amount"} {
+		if have[k] > 0 {
+			fmt.Fprintf(stdout, "exact %s: %.2f%% (%d/%d)\n", what, 100*float64(right[k])/float64(have[k]), right[k], have[k])
+		}
+	}
+	fmt.Fprintln(stdout)
 	fmt.Fprintln(stdout, "| threshold | correct | errors | rejected |")
 	fmt.Fprintln(stdout, "|---|---|---|---|")
 	for _, t := range []float64{0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999} {
@@ -480,16 +505,48 @@ func runCalibrate(r *reader, dir, split string, maxErrors float64, workers int, 
 	return 0
 }
 
-// isCorrect compares a reading with a label: the text as written, or,
-// for a label of digits only, the digits.
-func isCorrect(label string, rd reading) bool {
-	label = strings.ReplaceAll(label, " ", "")
-	if rd.Text != nil && strings.ReplaceAll(*rd.Text, " ", "") == label {
-		return true
+// A label is the truth of a calibration image: the text as written, and,
+// when labels.tsv has them, the digits and the amount (gtn gen checks'
+// columns text, digits, amount, ...). A label of digits only (ORAND-CAR-A)
+// is its digits.
+type label struct{ text, digits, amount string }
+
+func parseLabel(s string) label {
+	cols := strings.Split(s, "\t")
+	l := label{text: strings.ReplaceAll(cols[0], " ", "")}
+	if len(cols) >= 3 {
+		l.digits, l.amount = cols[1], cols[2]
+	} else if strings.Trim(l.text, "0123456789") == "" {
+		l.digits = l.text
 	}
-	onlyDigits := label != ""
-	for _, c := range label {
-		onlyDigits = onlyDigits && c >= '0' && c <= '9'
+	return l
+}
+
+// sameAmount compares two decimal strings by value ("770" = "770.00").
+func sameAmount(a, b string) bool {
+	x, ok1 := new(big.Rat).SetString(a)
+	y, ok2 := new(big.Rat).SetString(b)
+	return ok1 && ok2 && x.Cmp(y) == 0
+}
+
+// score says what a reading got right: the text as written, the digits,
+// the amount (ok reports whether the label has each).
+func score(l label, rd reading) (text, digits, amt bool) {
+	text = rd.Text != nil && strings.ReplaceAll(*rd.Text, " ", "") == l.text
+	digits = rd.Digits != nil && *rd.Digits == l.digits
+	amt = rd.Amount != nil && sameAmount(*rd.Amount, l.amount)
+	return text, digits, amt
+}
+
+// isCorrect is the criterion of the reject table: the amount when the
+// label has one, else the digits when it has them, else the text.
+func isCorrect(l label, rd reading) bool {
+	text, digits, amt := score(l, rd)
+	switch {
+	case l.amount != "":
+		return amt
+	case l.digits != "":
+		return digits
 	}
-	return onlyDigits && rd.Digits != nil && *rd.Digits == label
+	return text
 }

@@ -249,3 +249,35 @@ func TestReadUsage(t *testing.T) {
 		t.Errorf("read -h: exit %d, %q", code, errs)
 	}
 }
+
+// TestIsCorrect checks the criterion of the reject table on the labels
+// of generated checks (text, digits, amount) and of ORAND-CAR-A (digits).
+func TestIsCorrect(t *testing.T) {
+	str := func(s string) *string { return &s }
+	rd := func(text, digits, amount string) reading {
+		r := reading{Text: str(text), Digits: str(digits)}
+		if amount != "" {
+			r.Amount = str(amount)
+		}
+		return r
+	}
+	tests := []struct {
+		label string
+		rd    reading
+		want  bool
+	}{
+		{"$1,234.56\t123456\t1234.56\t1\t2\t3\t4\tus", rd("$1,234.56", "123456", "1234.56"), true},
+		{"$770=\t770\t770\t1\t2\t3\t4\tlatin", rd("770=", "770", "770.00"), true}, // the amount's value counts
+		{"$75 50/100\t7550\t75.50", rd("$75 50/100", "7550", "75.50"), true},
+		{"$1,234.56\t123456\t1234.56", rd("$12,345.6", "123456", ""), false},
+		{"2250", rd("2.250.-", "2250", "2250.00"), true}, // digits only
+		{"2250", rd("2250", "225", ""), false},
+		{"$5", rd("$5", "5", "5.00"), true}, // text only
+		{"$5", rd("5", "5", "5.00"), false},
+	}
+	for _, tt := range tests {
+		if got := isCorrect(parseLabel(tt.label), tt.rd); got != tt.want {
+			t.Errorf("label %q, reading %q: correct %v, want %v", tt.label, *tt.rd.Text, got, tt.want)
+		}
+	}
+}
