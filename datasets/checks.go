@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -702,7 +704,8 @@ func (p pattern) draw(cv *canvas, paper, clear image.Rectangle) {
 		s2[x] = p.amp2 * math.Sin(2*math.Pi*fx/p.wave2+p.phase2)
 	}
 	line := func(v, period float64) float32 {
-		f := v - math.Floor(v)
+		v += 1 << 20 // positive, so that conversion truncates as Floor would
+		f := v - float64(int64(v))
 		return float32(max(0, min(1, p.width/2+0.5-min(f, 1-f)*period)))
 	}
 	for y := reg.Min.Y; y < reg.Max.Y; y++ {
@@ -893,11 +896,13 @@ func (c *Checks) Character(symbol string, height int, seed uint64) (*CharImage, 
 	return im, nil
 }
 
-// WriteChecks writes checks [from, to) of c to dir as PNG files named by
-// their index (000042.png) and a labels file dir/labels.tsv: a header,
-// then one line per check, `file text digits amount x0 y0 x1 y1 style`
-// separated by tabs (x0..y1: the field's box). Every file is written
-// atomically.
+// WriteChecks writes checks [from, to) of c to dir as grey PNG files
+// named by their index (000042.png) and a labels file dir/labels.tsv: a
+// header, then one line per check, `file text digits amount x0 y0 x1 y1
+// style` separated by tabs (x0..y1: the field's box), sorted by file. The
+// lines of other files already in dir/labels.tsv are kept, so that ranges
+// (of one generator or several) can be written one after another. Every
+// file is written atomically.
 func WriteChecks(dir string, c *Checks, from, to int) error {
 	if from < 0 || to > c.Len() || from > to {
 		return fmt.Errorf("datasets: WriteChecks: range [%d,%d) outside [0,%d)", from, to, c.Len())
@@ -905,8 +910,15 @@ func WriteChecks(dir string, c *Checks, from, to int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("datasets: WriteChecks: %w", err)
 	}
-	var labels strings.Builder
-	labels.WriteString("file\ttext\tdigits\tamount\tx0\ty0\tx1\ty1\tstyle\n")
+	path := filepath.Join(dir, "labels.tsv")
+	old, err := ReadCheckLabels(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("datasets: WriteChecks: %w", err)
+	}
+	lines := map[string]string{}
+	for _, l := range old {
+		lines[l.File] = l.line()
+	}
 	for i := from; i < to; i++ {
 		ck := c.Check(i)
 		name := fmt.Sprintf("%06d.png", i)
@@ -915,22 +927,41 @@ func WriteChecks(dir string, c *Checks, from, to int) error {
 		if err := enc.Encode(&buf, ck.Image); err != nil {
 			return fmt.Errorf("datasets: WriteChecks: %s: %w", name, err)
 		}
-		if err := atomicfile.WriteFile(filepath.Join(dir, name), buf.Bytes()); err != nil {
+		if err := writeShared(filepath.Join(dir, name), buf.Bytes()); err != nil {
 			return fmt.Errorf("datasets: WriteChecks: %w", err)
 		}
-		f := ck.Field
-		fmt.Fprintf(&labels, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", name, ck.Text, ck.Digits, ck.Amount, f.Min.X, f.Min.Y, f.Max.X, f.Max.Y, ck.Style)
+		lines[name] = CheckLabel{File: name, Text: ck.Text, Digits: ck.Digits, Amount: ck.Amount, Style: ck.Style, Field: ck.Field}.line()
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, "labels.tsv"), []byte(labels.String())); err != nil {
+	var labels strings.Builder
+	labels.WriteString("file\ttext\tdigits\tamount\tx0\ty0\tx1\ty1\tstyle\n")
+	for _, name := range slices.Sorted(maps.Keys(lines)) {
+		labels.WriteString(lines[name])
+	}
+	if err := writeShared(path, []byte(labels.String())); err != nil {
 		return fmt.Errorf("datasets: WriteChecks: %w", err)
 	}
 	return nil
+}
+
+// writeShared writes a data file atomically, readable by all (as
+// os.WriteFile's 0644 would leave it).
+func writeShared(path string, data []byte) error {
+	if err := atomicfile.WriteFile(path, data); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o644)
 }
 
 // CheckLabel is a line of a labels file of WriteChecks.
 type CheckLabel struct {
 	File, Text, Digits, Amount, Style string
 	Field                             image.Rectangle
+}
+
+// line returns the label as a line of a labels file.
+func (l CheckLabel) line() string {
+	f := l.Field
+	return fmt.Sprintf("%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", l.File, l.Text, l.Digits, l.Amount, f.Min.X, f.Min.Y, f.Max.X, f.Max.Y, l.Style)
 }
 
 // ReadCheckLabels reads a labels file written by WriteChecks.

@@ -124,8 +124,9 @@ func (c *canvas) fill(x0, y0, x1, y1 float64, dark float32) {
 
 // place draws the bitmap src (sw×sh ink values in [0, 1]) into the box
 // (tx, ty, tw, th) of the plane, sheared by slant (the top moves right by
-// slant·th), resampled bilinearly with a slight sharpening, and returns
-// its ink box (ink above 0.2), whether or not it lies in the window.
+// slant·th), resampled bilinearly (averaging n×n samples per pixel when
+// shrinking by n) with a slight sharpening, and returns its ink box (ink
+// above 0.2), whether or not it lies in the window.
 func (c *canvas) place(src []float32, sw, sh int, tx, ty, tw, th, slant float64, dark float32) image.Rectangle {
 	if sw == 0 || sh == 0 || tw <= 0 || th <= 0 {
 		return image.Rectangle{}
@@ -134,29 +135,37 @@ func (c *canvas) place(src []float32, sw, sh int, tx, ty, tw, th, slant float64,
 	xa, xb := tx+math.Min(0, slant*th), tx+tw+math.Max(0, slant*th)
 	ink := image.Rectangle{}
 	fx, fy := float64(sw)/tw, float64(sh)/th
+	n := max(1, min(4, int(math.Ceil(max(fx, fy)-0.25))))
+	at := func(x, y int) float32 {
+		if x < 0 || y < 0 || x >= sw || y >= sh {
+			return 0
+		}
+		return src[y*sw+x]
+	}
+	bilinear := func(sx, sy float64) float32 {
+		ix, iy := int(math.Floor(sx)), int(math.Floor(sy))
+		wx, wy := float32(sx-float64(ix)), float32(sy-float64(iy))
+		return (1-wy)*((1-wx)*at(ix, iy)+wx*at(ix+1, iy)) + wy*((1-wx)*at(ix, iy+1)+wx*at(ix+1, iy+1))
+	}
 	win := c.rect()
+	step := 1 / float64(n)
 	for y := int(math.Floor(ty)); y < int(math.Ceil(bottom)); y++ {
-		cy := float64(y) + 0.5
-		sy := (cy-ty)*fy - 0.5
-		iy := int(math.Floor(sy))
-		wy := float32(sy - float64(iy))
-		shift := slant * (bottom - cy)
 		inRow := y >= win.Min.Y && y < win.Max.Y
 		for x := int(math.Floor(xa)); x < int(math.Ceil(xb)); x++ {
-			sx := (float64(x)+0.5-tx-shift)*fx - 0.5
-			ix := int(math.Floor(sx))
-			if ix < -1 || ix >= sw {
-				continue
-			}
-			wx := float32(sx - float64(ix))
-			at := func(x, y int) float32 {
-				if x < 0 || y < 0 || x >= sw || y >= sh {
-					return 0
+			var v float32
+			for j := range n {
+				cy := float64(y) + (float64(j)+0.5)*step
+				sy := (cy-ty)*fy - 0.5
+				shift := slant * (bottom - cy)
+				for i := range n {
+					sx := (float64(x)+(float64(i)+0.5)*step-tx-shift)*fx - 0.5
+					if sx < -1 || sx >= float64(sw) || sy < -1 || sy >= float64(sh) {
+						continue
+					}
+					v += bilinear(sx, sy)
 				}
-				return src[y*sw+x]
 			}
-			v := (1-wy)*((1-wx)*at(ix, iy)+wx*at(ix+1, iy)) + wy*((1-wx)*at(ix, iy+1)+wx*at(ix+1, iy+1))
-			v = min(1, max(0, (v-0.08)*1.3))
+			v = min(1, max(0, (v/float32(n*n)-0.08)*1.3))
 			if v <= 0 {
 				continue
 			}
@@ -175,6 +184,15 @@ func (c *canvas) place(src []float32, sw, sh int, tx, ty, tw, th, slant float64,
 // and returns its box and advance. Nothing is rasterised when the box
 // misses the window.
 func (c *canvas) text(face font.Face, s string, x, y float64, dark float32) (image.Rectangle, float64) {
+	// The advance and the font's line box are cheap (no outlines loaded):
+	// text well outside the window is left at that.
+	adv := font.MeasureString(face, s)
+	m := face.Metrics()
+	pad := float64(m.Height) / 64
+	rough := image.Rect(int(x-pad), int(y-float64(m.Ascent)/64-pad), int(x+float64(adv)/64+pad), int(y+float64(m.Descent)/64+pad))
+	if !rough.Overlaps(c.rect()) {
+		return rough, float64(adv) / 64
+	}
 	b, adv := font.BoundString(face, s)
 	box := image.Rect(int(math.Floor(x+float64(b.Min.X)/64)), int(math.Floor(y+float64(b.Min.Y)/64)),
 		int(math.Ceil(x+float64(b.Max.X)/64)), int(math.Ceil(y+float64(b.Max.Y)/64)))

@@ -375,6 +375,21 @@ func TestWriteChecks(t *testing.T) {
 			t.Errorf("%s is not check %d", l.File, k+1)
 		}
 	}
+	// Another range, of another generator, joins the labels.
+	latin, err := NewChecks(testDigits(100), 6, 2, testChecksConfig(CheckLatin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteChecks(dir, latin, 3, 5); err != nil {
+		t.Fatal(err)
+	}
+	labels, err = ReadCheckLabels(filepath.Join(dir, "labels.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(labels) != 4 || labels[2].Text != latin.Check(3).Text || labels[3].Style != CheckLatin || labels[0].Text != c.Check(1).Text {
+		t.Errorf("labels after a second range: %+v", labels)
+	}
 	if err := WriteChecks(dir, c, 3, 9); err == nil {
 		t.Error("range beyond Len: no error")
 	}
@@ -435,5 +450,38 @@ func BenchmarkCheck(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+// TestChecksConcurrent generates checks from several goroutines (run with
+// -race): the same images as one goroutine makes.
+func TestChecksConcurrent(t *testing.T) {
+	cfg := DefaultChecks() // with the fonts, when installed
+	cfg.Style, cfg.FieldOnly, cfg.FontShare = CheckMixed, true, 0.5
+	c, err := NewChecks(testDigits(100), 16, 1, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]*Check, c.Len())
+	for i := range want {
+		want[i] = c.Check(i)
+	}
+	got := make([]*Check, c.Len())
+	done := make(chan bool)
+	for w := range 4 {
+		go func() {
+			for i := w; i < c.Len(); i += 4 {
+				got[i] = c.Check(i)
+			}
+			done <- true
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	for i := range want {
+		if !sameImage(got[i].Image, want[i].Image) || got[i].Text != want[i].Text {
+			t.Errorf("check %d differs when generated concurrently", i)
+		}
 	}
 }

@@ -123,10 +123,10 @@ func usAmount(r *rng) ([]token, string) {
 	return toks, fmt.Sprintf("%d.%s", v, cc)
 }
 
-// latinAmount: "1.234.-", "15.500=", "$320.-": period thousands, mostly
-// 4-6 digits, often round, with a trailing guard.
+// latinAmount: "1.234.-", "15.500=", "$320.-": period thousands, 2-7
+// digits (mostly 4-6: pesos), often round, with a trailing guard.
 func latinAmount(r *rng) ([]token, string) {
-	nd := 1 + pick(r, 3, 7, 15, 25, 28, 15, 7)
+	nd := 2 + pick(r, 4, 14, 26, 30, 18, 8)
 	v := drawValue(r, nd, 0.6)
 	var toks []token
 	switch pick(r, 40, 30, 30) {

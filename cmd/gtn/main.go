@@ -23,6 +23,7 @@ Usage:
   gtn nodes [--markdown]            list the node types pipeline files can use
   gtn fst COMMAND [flags] FILE...   weighted graph operations (gtn fst -h)
   gtn mnist COMMAND [flags]         train and evaluate LeNet on MNIST (gtn mnist -h)
+  gtn gen checks --out DIR [flags]  generate synthetic bank checks (gtn gen checks -h)
 
 Exit codes: 0 ok, 1 failure (bad input), 2 usage error.
 `
@@ -54,6 +55,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runBatch(args[1:], stdin, stdout, stderr)
 	case "read":
 		return runRead(args[1:], stdout, stderr)
+	case "gen":
+		return runGen(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
