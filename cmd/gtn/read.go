@@ -59,7 +59,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	field := fs.Bool("field", false, "the images are already cropped to the amount field")
 	pipe := fs.String("pipeline", "", "pipeline file (default: the embedded check reader, or field reader with --field)")
-	model := fs.String("model", "", "model file (default: the weights the pipeline's nodes name)")
+	model := fs.String("model", "", "model file: the weights of the pipeline's nodes it holds (default: the weights the pipeline's nodes name)")
 	threshold := fs.Float64("threshold", math.NaN(), "reject answers whose confidence is below this (default: the model's calibrated threshold, else 0)")
 	workers := fs.Int("workers", 0, "images read at once (default: all cores)")
 	calibrate := fs.String("calibrate", "", "instead of reading, choose the reject threshold on the labelled images of this directory (labels.tsv)")
@@ -174,9 +174,16 @@ func loadReader(file, model string, field bool) (*reader, error) {
 		return nil, fmt.Errorf("%s: gtn read needs a pipeline with one image input and a graph output", r.p.Spec.File)
 	}
 	if model != "" {
-		if r.meta, err = r.p.LoadModel(model); err != nil {
+		// Any model of the reader's nodes: a field reader's model serves
+		// the full-check reader too (see loadWeights).
+		m, err := gtn.LoadModel(model)
+		if err != nil {
 			return nil, err
 		}
+		if err := loadWeights(r.p, m, model); err != nil {
+			return nil, err
+		}
+		r.meta = m.Meta
 	}
 	if s := r.meta[MetaThreshold]; s != "" {
 		if r.threshold, err = strconv.ParseFloat(s, 64); err != nil {
