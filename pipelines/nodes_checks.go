@@ -52,6 +52,7 @@ func checkNodeTypes() []*NodeType {
 			{Name: "file", Kind: File, Required: true, Doc: "the grammar, in AT&T text"},
 			{Name: "isymbols", Kind: File, Required: true, Doc: "input symbol table: the recognizer's classes (grammars/amount.syms)"},
 			{Name: "osymbols", Kind: File, Required: true, Doc: "output symbol table: the roles (grammars/amount-out.syms)"},
+			{Name: "junk", Kind: Float, Default: -1.0, Doc: "if not negative, segments of the \"not a character\" class # may come anywhere (rules, box lines, specks), each read as nothing at this energy"},
 		},
 		New: newAmountGrammar,
 	})
@@ -95,8 +96,37 @@ func newAmountGrammar(a *Args) (Node, error) {
 	}
 	g, _ = graphs.ArcSort(g, graphs.ByILabel)
 	acc, _ := graphs.Project(g, graphs.ProjectInput)
+	if junk := a.Float("junk"); junk >= 0 {
+		l, ok := isyms.Label(JunkSymbol)
+		if !ok {
+			return nil, a.Errorf("junk", "the input symbols have no junk symbol %q", JunkSymbol)
+		}
+		if acc, err = withJunk(acc, l, junk); err != nil {
+			return nil, a.Errorf("junk", "%v", err)
+		}
+	}
 	acc, _ = graphs.ArcSort(acc, graphs.ByILabel)
 	return &amountGrammar{g: g, accept: acc, isyms: isyms, osyms: osyms}, nil
+}
+
+// withJunk returns acc with a loop on every state that reads junk and
+// writes nothing, at energy e.
+func withJunk(acc *graphs.Graph, junk int32, e float64) (*graphs.Graph, error) {
+	b := graphs.NewBuilder()
+	b.AddStates(acc.NumStates())
+	b.SetStart(acc.Start())
+	for s := range acc.NumStates() {
+		lo, hi := acc.Arcs(s)
+		for a := lo; a < hi; a++ {
+			b.AddArc(s, acc.Dst(a), acc.ILabel(a), acc.OLabel(a), acc.Weight(a))
+		}
+		b.AddArc(s, s, junk, 0, e)
+		if acc.IsFinal(s) {
+			b.SetFinal(s, acc.Final(s))
+		}
+	}
+	g, _, err := b.Build()
+	return g, err
 }
 
 func (n *amountGrammar) Run(rc *RunContext, _ []any) (any, error) {

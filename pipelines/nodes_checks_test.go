@@ -141,3 +141,58 @@ func TestCheckPipelinesTargets(t *testing.T) {
 		t.Errorf("free energy of the target's paths: %v; the ORAND reader's should be lower", f)
 	}
 }
+
+// TestAmountGrammarJunk checks the junk parameter: junk segments anywhere
+// are read as nothing, each at the energy given; without it they are not
+// read at all.
+func TestAmountGrammarJunk(t *testing.T) {
+	for _, tc := range []struct {
+		junk   string
+		want   float64 // energy of "#1#2#" read as "12"; -1: no path
+		answer string
+	}{
+		{"", -1, ""},
+		{", junk: 0.5", 1.5, "12"},
+	} {
+		sp, err := ParseSpec("junk.yaml", ".", []byte(`pipeline: junk
+input: image
+nodes:
+  grammar: {use: amount-grammar, file: grammars/amount-any.fst.txt, isymbols: grammars/amount.syms, osymbols: grammars/amount-out.syms`+tc.junk+`}
+output: grammar
+symbols: grammars/amount.syms
+`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Assemble(sp, DefaultRegistry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := p.Run(&RunContext{Tape: gtn.NewTape(nil)}, &Image{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var labels []int32
+		for _, c := range "#1#2#" {
+			l, _ := p.Symbols.Label(string(c))
+			labels = append(labels, l)
+		}
+		lin, _ := graphs.LinearAcceptor(labels)
+		g, _, err := graphs.Compose(lin, out.(*gtn.GraphVar).G)
+		if err != nil {
+			t.Fatal(err)
+		}
+		best, err := graphs.Viterbi(g)
+		switch {
+		case tc.want < 0 && err == nil:
+			t.Errorf("junk%q: %q read as %v", tc.junk, "#1#2#", best.OLabels(g))
+		case tc.want >= 0 && err != nil:
+			t.Errorf("junk%q: %v", tc.junk, err)
+		case tc.want >= 0:
+			ans := LabelText(best.OLabels(g), p.Symbols)
+			if ans != tc.answer || best.Energy != tc.want {
+				t.Errorf("junk%q: read %q at energy %g, want %q at %g", tc.junk, ans, best.Energy, tc.answer, tc.want)
+			}
+		}
+	}
+}
