@@ -40,10 +40,11 @@ var (
 	defaultFieldReader = defaultReader{"orand-hos.yaml", "strings/orand-hos.msgpack"}
 )
 
-// Model metadata written by gtn read --calibrate.
+// Model metadata written by gtn read --calibrate, each followed by ":" and
+// the name of the pipeline calibrated (one model serves several readers).
 const (
 	// MetaThreshold is the reject threshold: answers whose confidence is
-	// below it are rejected.
+	// below it are rejected. Without the pipeline's name, it serves any.
 	MetaThreshold = "reject_threshold"
 	metaMaxErrors = "reject_max_errors"
 	metaCalib     = "reject_calibration"
@@ -185,13 +186,23 @@ func loadReader(file, model string, field bool) (*reader, error) {
 		}
 		r.meta = m.Meta
 	}
-	if s := r.meta[MetaThreshold]; s != "" {
+	key := thresholdKey(r.p)
+	s := r.meta[key]
+	if s == "" {
+		key, s = MetaThreshold, r.meta[MetaThreshold]
+	}
+	if s != "" {
 		if r.threshold, err = strconv.ParseFloat(s, 64); err != nil {
-			return nil, fmt.Errorf("the model's %s, %q, is not a number", MetaThreshold, s)
+			return nil, fmt.Errorf("the model's %s, %q, is not a number", key, s)
 		}
 	}
 	return r, nil
 }
+
+// thresholdKey is the metadata key of the reject threshold calibrated for
+// pipeline p ("reject_threshold:check-amount"): one model serves several
+// readers (full checks, fields), each with its own threshold.
+func thresholdKey(p *pipelines.Pipeline) string { return MetaThreshold + ":" + p.Spec.Name }
 
 // loadDefault loads an embedded default pipeline: its file, the grammars
 // and the models are written to a temporary directory laid out as the
@@ -489,15 +500,20 @@ func runCalibrate(r *reader, dir, split string, maxErrors float64, workers int, 
 		p := amount.At(outcomes, t)
 		fmt.Fprintf(stdout, "| %g | %.2f%% | %.2f%% | %.2f%% |\n", t, 100*p.Correct, 100*p.Errors, 100*p.Rejected)
 	}
-	fmt.Fprintf(stdout, "| **%.6g** (errors <= %g%%) | %.2f%% | %.2f%% | %.2f%% |\n", op.Threshold, 100*maxErrors, 100*op.Correct, 100*op.Errors, 100*op.Rejected)
+	fmt.Fprintf(stdout, "| **%.6g** (errors <= %g%% here) | %.2f%% | %.2f%% | %.2f%% |\n", op.Threshold, 100*maxErrors, 100*op.Correct, 100*op.Errors, 100*op.Rejected)
+	if r.threshold > 0 {
+		p := amount.At(outcomes, r.threshold)
+		fmt.Fprintf(stdout, "| %.6g (the model's) | %.2f%% | %.2f%% | %.2f%% |\n", r.threshold, 100*p.Correct, 100*p.Errors, 100*p.Rejected)
+	}
 	if out != "" {
 		meta := map[string]string{}
 		for k, v := range r.meta {
 			meta[k] = v
 		}
-		meta[MetaThreshold] = strconv.FormatFloat(op.Threshold, 'g', -1, 64)
-		meta[metaMaxErrors] = strconv.FormatFloat(maxErrors, 'g', -1, 64)
-		meta[metaCalib] = fmt.Sprintf("%s split %s: %d images, %.2f%% correct, %.2f%% errors, %.2f%% rejected", filepath.Base(dir), split, len(images), 100*op.Correct, 100*op.Errors, 100*op.Rejected)
+		key := thresholdKey(r.p)
+		meta[key] = strconv.FormatFloat(op.Threshold, 'g', -1, 64)
+		meta[metaMaxErrors+":"+r.p.Spec.Name] = strconv.FormatFloat(maxErrors, 'g', -1, 64)
+		meta[metaCalib+":"+r.p.Spec.Name] = fmt.Sprintf("%s split %s: %d images, %.2f%% correct, %.2f%% errors, %.2f%% rejected", filepath.Base(dir), split, len(images), 100*op.Correct, 100*op.Errors, 100*op.Rejected)
 		delete(meta, "pipeline") // SaveModel sets it
 		if err := r.p.SaveModel(out, meta); err != nil {
 			fmt.Fprintln(stderr, "gtn read:", err)

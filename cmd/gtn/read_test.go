@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -220,15 +221,15 @@ func TestReadCalibrate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Meta[MetaThreshold] == "" || m.Meta[metaCalib] == "" {
+	if m.Meta[MetaThreshold+":orand-hos"] == "" || m.Meta[metaCalib+":orand-hos"] == "" {
 		t.Fatalf("model metadata %v: no threshold", m.Meta)
 	}
 	r, err := loadReader("", model, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := r.meta[MetaThreshold]; got != m.Meta[MetaThreshold] || math.IsNaN(r.threshold) {
-		t.Errorf("reader threshold %v (meta %q), want the model's %q", r.threshold, got, m.Meta[MetaThreshold])
+	if got := r.meta[MetaThreshold+":orand-hos"]; got != m.Meta[MetaThreshold+":orand-hos"] || strconv.FormatFloat(r.threshold, 'g', -1, 64) != got {
+		t.Errorf("reader threshold %v (meta %q), want the model's", r.threshold, got)
 	}
 }
 
