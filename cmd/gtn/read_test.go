@@ -221,15 +221,16 @@ func TestReadCalibrate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Meta[MetaThreshold+":orand-hos"] == "" || m.Meta[metaCalib+":orand-hos"] == "" {
-		t.Fatalf("model metadata %v: no threshold", m.Meta)
-	}
 	r, err := loadReader("", model, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := r.meta[MetaThreshold+":orand-hos"]; got != m.Meta[MetaThreshold+":orand-hos"] || strconv.FormatFloat(r.threshold, 'g', -1, 64) != got {
-		t.Errorf("reader threshold %v (meta %q), want the model's", r.threshold, got)
+	key := thresholdKey(r.p)
+	if m.Meta[key] == "" || m.Meta[metaCalib+":"+r.p.Spec.Name] == "" {
+		t.Fatalf("model metadata %v: no %s", m.Meta, key)
+	}
+	if got := strconv.FormatFloat(r.threshold, 'g', -1, 64); got != m.Meta[key] {
+		t.Errorf("reader threshold %s, want the model's %s", got, m.Meta[key])
 	}
 }
 
