@@ -45,7 +45,8 @@ func FromGray(g *image.Gray, file string, page int) (*Image, error) {
 // Processor returns a batch processor that runs the pipeline, which must
 // take one image and give a graph, on each page and records its answer:
 // output {"text", "labels"} and the fields of its AnswerReader nodes (an
-// amount grammar's "digits" and "amount"), energy and confidence.
+// amount grammar's "digits" and "amount"), energy and confidence (by its
+// AnswerScorer node, if it has one: the posterior of an amount's value).
 func (p *Pipeline) Processor() (batch.Processor, error) {
 	if len(p.Spec.Inputs) != 1 || p.Spec.Inputs[0].Type != ImageType {
 		return nil, fmt.Errorf("%s: batch processing needs a pipeline with one image input", p.Spec.File)
@@ -70,6 +71,9 @@ func (p *Pipeline) Processor() (batch.Processor, error) {
 		}
 		ans, err := Interpret(out.(*gtn.GraphVar).G, p.Symbols)
 		if err != nil {
+			return batch.Result{}, err
+		}
+		if ans.Confidence, err = p.AnswerConfidence(out.(*gtn.GraphVar).G, ans); err != nil {
 			return batch.Result{}, err
 		}
 		output := map[string]any{"text": ans.Text, "labels": ans.Labels}

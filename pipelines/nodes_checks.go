@@ -3,6 +3,7 @@ package pipelines
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 
 	"github.com/gotn/gotn/amount"
@@ -44,6 +45,33 @@ func (p *Pipeline) ReadAnswer(a Answer) (map[string]any, error) {
 	return fields, nil
 }
 
+// An AnswerScorer is a node that measures the confidence of an answer by
+// what it means rather than by how it is spelled: the amount-grammar node
+// gives the posterior of the answer's amount, summed over every reading
+// that has that value ("$200-" and "$200").
+type AnswerScorer interface {
+	Node
+	// AnswerConfidence returns the posterior of what answer a of the
+	// interpretation graph g means.
+	AnswerConfidence(g *graphs.Graph, a Answer) (float64, error)
+}
+
+// AnswerConfidence returns the confidence of answer a of the pipeline's
+// output graph g by its AnswerScorer node, or a.Confidence when it has
+// none.
+func (p *Pipeline) AnswerConfidence(g *graphs.Graph, a Answer) (float64, error) {
+	for _, s := range p.steps {
+		if sc, ok := s.node.(AnswerScorer); ok {
+			c, err := sc.AnswerConfidence(g, a)
+			if err != nil {
+				return 0, fmt.Errorf("node %s: %w", s.spec.Name, err)
+			}
+			return c, nil
+		}
+	}
+	return a.Confidence, nil
+}
+
 func checkNodeTypes() []*NodeType {
 	return append(fieldNodeTypes(), &NodeType{
 		Name: "amount-grammar", Doc: "an amount grammar (pipelines/grammars/amount-*.fst.txt): a transducer from the recognizer's characters to what they mean (digits, currency sign, thousands and decimal separators, fraction bar, closing marks); gives its input side, the acceptor of well-formed amounts, to compose with a recognition graph, and reads every answer into its text, digits and amount (the fields text, digits and amount of gtn read and gtn batch records)",
@@ -62,6 +90,7 @@ func checkNodeTypes() []*NodeType {
 type amountGrammar struct {
 	g      *graphs.Graph // the transducer, arc-sorted by input label
 	accept *graphs.Graph // its input side
+	canon  *graphs.Graph // from its outputs to the value's spelling
 	isyms  *graphs.SymbolTable
 	osyms  *graphs.SymbolTable
 }
@@ -106,7 +135,99 @@ func newAmountGrammar(a *Args) (Node, error) {
 		}
 	}
 	acc, _ = graphs.ArcSort(acc, graphs.ByILabel)
-	return &amountGrammar{g: g, accept: acc, isyms: isyms, osyms: osyms}, nil
+	canon, err := canonicalizer(g, osyms)
+	if err != nil {
+		return nil, a.Errorf("osymbols", "%v", err)
+	}
+	return &amountGrammar{g: g, accept: acc, canon: canon, isyms: isyms, osyms: osyms}, nil
+}
+
+// canonicalizer returns the transducer from the grammar's output symbols
+// to a spelling of the amount's value: digits as they are, a decimal
+// separator (. or dec,) as ".", a fraction bar as "/", the other marks as
+// nothing; arc-sorted by input label.
+func canonicalizer(g *graphs.Graph, osyms *graphs.SymbolTable) (*graphs.Graph, error) {
+	dot, _ := osyms.Label(".")
+	seen := map[int32]bool{}
+	b := graphs.NewBuilder()
+	b.AddStates(1)
+	b.SetStart(0)
+	b.SetFinal(0, 0)
+	for arc := range g.NumArcs() {
+		l := g.OLabel(arc)
+		if l == 0 || seen[l] {
+			continue
+		}
+		seen[l] = true
+		s, _ := osyms.Symbol(l)
+		out := int32(0)
+		switch {
+		case len(s) == 1 && s[0] >= '0' && s[0] <= '9', s == "/":
+			out = l
+		case s == "." || s == "dec,":
+			out = dot
+		}
+		b.AddArc(0, 0, l, out, 0)
+	}
+	c, _, err := b.Build()
+	if err != nil {
+		return nil, err
+	}
+	c, _ = graphs.ArcSort(c, graphs.ByILabel)
+	return c, nil
+}
+
+// AnswerConfidence returns the posterior of the value of answer a among
+// the readings of g (whose output labels are the grammar's input
+// characters): the sum over every reading that spells the same value,
+// whatever its currency sign, thousands separators and closing marks.
+func (n *amountGrammar) AnswerConfidence(g *graphs.Graph, a Answer) (float64, error) {
+	roles, _, err := graphs.Compose(g, n.g)
+	if err != nil {
+		return 0, err
+	}
+	values, _, err := graphs.Compose(roles, n.canon)
+	if err != nil {
+		return 0, err
+	}
+	fAll, err := graphs.Forward(values, 1)
+	if err != nil {
+		return 0, err
+	}
+	// The answer's value: its characters through the grammar, then the
+	// canonicalizer.
+	lin, err := graphs.LinearAcceptor(a.Labels)
+	if err != nil {
+		return 0, err
+	}
+	one, _, err := graphs.Compose(lin, n.g)
+	if err != nil {
+		return 0, err
+	}
+	one, _, err = graphs.Compose(one, n.canon)
+	if err != nil {
+		return 0, err
+	}
+	best, err := graphs.Viterbi(one)
+	if errors.Is(err, graphs.ErrNoPath) {
+		return a.Confidence, nil // not an amount: the answer's own posterior
+	}
+	if err != nil {
+		return 0, err
+	}
+	lin, err = graphs.LinearAcceptor(best.OLabels(one))
+	if err != nil {
+		return 0, err
+	}
+	same, _, err := graphs.Compose(values, lin)
+	if err != nil {
+		return 0, err
+	}
+	fAns, err := graphs.Forward(same, 1)
+	if err != nil {
+		return 0, err
+	}
+	return math.Min(1, math.Exp(-(fAns - fAll))), nil
 }
 
 // withJunk returns acc with a loop on every state that reads junk and

@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -194,5 +195,47 @@ symbols: grammars/amount.syms
 				t.Errorf("junk%q: read %q at energy %g, want %q at %g", tc.junk, ans, best.Energy, tc.answer, tc.want)
 			}
 		}
+	}
+}
+
+// TestAnswerConfidence checks that the confidence of an amount sums the
+// readings of the same value: of three readings "$200-", "$200" and
+// "$300" of energy 1 (plus the grammar's 0.2 for the closing dash), the
+// answer "$200-" has the posterior of both readings of 200.
+func TestAnswerConfidence(t *testing.T) {
+	p := loadCheckPipeline(t, "check-amount-field.yaml")
+	b := graphs.NewBuilder()
+	b.AddStates(1)
+	b.SetStart(0)
+	for _, s := range []string{"$200-", "$200", "$300"} {
+		from := 0
+		for i, c := range s {
+			l, _ := p.Symbols.Label(string(c))
+			to := b.NumStates()
+			b.AddStates(1)
+			b.AddArc(from, to, l, l, 0)
+			if i == len(s)-1 {
+				b.SetFinal(to, 1)
+			}
+			from = to
+		}
+	}
+	g, _, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels []int32
+	for _, c := range "$200-" {
+		l, _ := p.Symbols.Label(string(c))
+		labels = append(labels, l)
+	}
+	a := Answer{Labels: labels, Confidence: 1.0 / 3}
+	got, err := p.AnswerConfidence(g, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e1, e12 := math.Exp(-1), math.Exp(-1.2)
+	if want := (e12 + e1) / (e12 + 2*e1); math.Abs(got-want) > 1e-9 {
+		t.Errorf("confidence of the amount %g, want %g", got, want)
 	}
 }

@@ -76,7 +76,8 @@ prints one JSON line per image, in order:
   {"file", "text", "digits", "amount", "confidence", "rejected", "energy"}
 text is what was read, punctuation included ("$1,234.56"); digits its digits ("123456");
 amount the value with two decimals ("1234.56"), null when the pipeline's grammar gives none;
-confidence the posterior of the answer among all interpretations; rejected is true when the
+confidence the posterior of the answer among all interpretations (of its amount, whatever the
+currency sign, separators and closing marks, when the grammar reads amounts); rejected is true when the
 confidence is under the threshold, or when nothing in the image reads as an amount. A file
 that cannot be read gives {"file", "error"}; the others are still read.
 
@@ -345,7 +346,7 @@ func (r *reader) read(im *pipelines.Image) (reading, error) {
 		}
 		return -1
 	}, text)
-	rd := reading{Text: &text, Digits: &digits, Confidence: &ans.Confidence, Energy: &ans.Energy}
+	rd := reading{Text: &text, Digits: &digits, Energy: &ans.Energy}
 	fields, err := r.p.ReadAnswer(ans)
 	if err != nil {
 		return reading{}, err
@@ -361,7 +362,14 @@ func (r *reader) read(im *pipelines.Image) (reading, error) {
 			rd.Amount = &s
 		}
 	}
-	rd.Rejected = ans.Confidence < r.threshold
+	// The posterior of what the answer means (an amount's value), when
+	// the pipeline can tell.
+	conf, err := r.p.AnswerConfidence(out.(*gtn.GraphVar).G, ans)
+	if err != nil {
+		return reading{}, err
+	}
+	rd.Confidence = &conf
+	rd.Rejected = conf < r.threshold
 	return rd, nil
 }
 
