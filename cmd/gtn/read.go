@@ -36,8 +36,8 @@ type defaultReader struct{ pipeline, model string }
 
 // The default readers of full checks and of amount fields.
 var (
-	defaultCheckReader = defaultReader{"check-amount.yaml", "strings/orand-hos.msgpack"}
-	defaultFieldReader = defaultReader{"orand-hos.yaml", "strings/orand-hos.msgpack"}
+	defaultCheckReader = defaultReader{"check-amount.yaml", "checks/amount.msgpack"}
+	defaultFieldReader = defaultReader{"check-amount-field.yaml", "checks/amount.msgpack"}
 )
 
 // Model metadata written by gtn read --calibrate, each followed by ":" and
