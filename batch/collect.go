@@ -118,7 +118,9 @@ func (c *collector) loop() {
 			}
 		}
 		if open {
-			c.take(v.(*rec))
+			for _, x := range v.([]*rec) {
+				c.take(x)
+			}
 		}
 	}
 	c.flush()

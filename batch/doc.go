@@ -3,16 +3,26 @@
 //
 // A run is a stream built on github.com/reugn/go-streams:
 //
-//	Source ─▶ read & sniff (FlatMap, N) ─▶ decode, grey, process (Map, N) ─▶ Sink
+//	Source ─▶ group ─▶ read & sniff (N workers) ─▶ decode, grey, process (N workers) ─▶ Sink
 //
 // A Source names the inputs (DirSource walks a directory, GlobSource
 // expands a pattern, ListSource reads one path a line, Files takes a slice,
-// ChanSource takes a channel). The first stage reads each input and splits
-// it into pages (a multi-page TIFF gives one per image directory); the
-// second decodes a page (PNG, JPEG, TIFF, BMP, GIF or WebP, sniffed from the
-// content, not the name), converts it to an 8-bit grey image (see Page) and
-// calls the Processor, which Options.Workers goroutines run at once. The
-// Sink receives a Record per page; JSONL writes them to a .jsonl file.
+// ChanSource takes a channel). Inputs go down the stream in groups of at
+// most Options.BatchSize: a group holds the inputs the source had given
+// when a worker became free, so that a fast source fills the groups and a
+// slow one is never waited for. The first stage reads each input of a
+// group and splits it into pages (a multi-page TIFF gives one per image
+// directory), in groups of pages as large as take a few milliseconds to
+// process at the pace of the run so far and of about 64 KiB of files at
+// most, so that slow pages and large images are shared out among the
+// workers one by one; the second
+// decodes the pages of a group (PNG, JPEG, TIFF, BMP, GIF or WebP, sniffed
+// from the content, not the name), converts them to 8-bit grey images (see
+// Page) and hands them to the processor: a Processor page by page, or a
+// BatchProcessor all at once, so that a network can run them as one batch.
+// Options.Workers goroutines run each stage, each goroutine for the whole
+// run. The Sink receives a Record per page; JSONL writes them to a .jsonl
+// file.
 //
 // Decoding uses the standard library and golang.org/x/image, save for the
 // common kinds of PNG, which a decoder of this package takes straight to
@@ -24,7 +34,9 @@
 //
 // An input that cannot be read or decoded (missing, empty, truncated, not
 // an image, too large) gives a record with an error, and so does a
-// processor that fails or panics; the run goes on. The JSONL sink writes
+// processor that fails or panics, the other pages of its group going on
+// (after a panic, the pages of the group are processed again one by one);
+// the run goes on. The JSONL sink writes
 // whole records only (never a part of a line in one write), within 10 ms
 // of their completion, and syncs the file within a second of a write and
 // at the end, so that a run stopped by Ctrl-C, a kill or a crash leaves
@@ -51,7 +63,8 @@
 // infinity, which JSON cannot hold); error is null on success, otherwise a
 // message, and output, energy and confidence are null. milliseconds is the
 // time spent on the page: decoding, conversion to grey and processing (or
-// the failed attempt).
+// the failed attempt), a page of a group processed at once counting its
+// share of the processor's time.
 //
 // # Order
 //

@@ -85,3 +85,62 @@ func Example() {
 	// c.png page 0 of 1: {"ink":0.2}, confidence 0.8
 	// d.png: not an image: the content is not PNG, JPEG, TIFF, BMP, GIF or WebP
 }
+
+// ExampleBatchProcessor processes pages in groups, as a network running
+// them as one batch would: the processor gets up to BatchSize decoded
+// pages at once and gives each its result or its error.
+func ExampleBatchProcessor() {
+	dir, err := os.MkdirTemp("", "batch-groups")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	for i := range 5 {
+		img := image.NewGray(image.Rect(0, 0, 4+i, 3))
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("p%d.png", i)))
+		if err != nil {
+			log.Fatal(err)
+		}
+		png.Encode(f, img)
+		f.Close()
+	}
+
+	// The width of each page; a page narrower than 5 pixels is refused.
+	widths := func(ctx context.Context, pages []*batch.Page, res []batch.Result, errs []error) {
+		for i, p := range pages {
+			if w := p.Gray.Rect.Dx(); w < 5 {
+				errs[i] = fmt.Errorf("%d pixels wide: too narrow", w)
+			} else {
+				res[i] = batch.Result{Output: w}
+			}
+		}
+	}
+	sink := &printSink{}
+	opt := batch.Options{Batch: widths, BatchSize: 4, Ordered: true}
+	s, err := batch.RunTo(context.Background(), batch.DirSource(dir), sink, nil, opt)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("done %d, failed %d\n", s.Done, s.Failed)
+	// Output:
+	// p0.png: error 4 pixels wide: too narrow
+	// p1.png: 5
+	// p2.png: 6
+	// p3.png: 7
+	// p4.png: 8
+	// done 4, failed 1
+}
+
+// printSink prints each record's output or error.
+type printSink struct{}
+
+func (printSink) Write(r *batch.Record) error {
+	if r.Failed() {
+		fmt.Printf("%s: error %s\n", filepath.Base(r.File), *r.Error)
+	} else {
+		fmt.Printf("%s: %s\n", filepath.Base(r.File), r.Output)
+	}
+	return nil
+}
+
+func (printSink) Flush() error { return nil }

@@ -13,9 +13,8 @@ import (
 // pngGray decodes a PNG file straight to grey, as Gray(png.Decode(b))
 // would, for the common kinds: not interlaced, and grey of 1, 2, 4 or 8
 // bits, palette of 1 to 8 bits (with or without transparency), grey and
-// alpha, RGB or RGBA of 8 bits. It reuses its decompressors and buffers,
-// which is what makes small files fast: image/png allocates some 40 KB of
-// decompressor for every file.
+// alpha, RGB or RGBA of 8 bits. It reuses its buffers and its
+// decompressor from file to file, which is what makes small files fast.
 //
 // ok is false for any other kind, and for any file with something wrong
 // or unusual (a checksum, a length, the order of the chunks, too little or
@@ -31,7 +30,7 @@ func pngGray(b []byte, maxPixels int) (g *image.Gray, ok bool) {
 	var (
 		width, height int
 		depth, ctype  byte
-		lut           [256]uint8   // grey level of each palette index
+		lut           [256]uint8   // grey level of each palette index, for ctype 3
 		palette       [256][3]byte // black past the PLTE entries
 		trns          []byte
 		idat          [][]byte
@@ -98,7 +97,10 @@ func pngGray(b []byte, maxPixels int) (g *image.Gray, ok bool) {
 			if stage < 4 || n != 0 {
 				return nil, false
 			}
-			return pngPixels(idat, width, height, depth, ctype, paletteLUT(&lut, &palette, trns))
+			if ctype == 3 {
+				paletteLUT(&lut, &palette, trns)
+			}
+			return pngPixels(idat, width, height, depth, ctype, &lut)
 		}
 	}
 }
@@ -121,21 +123,24 @@ func paletteLUT(lut *[256]uint8, palette *[256][3]byte, trns []byte) *[256]uint8
 	return lut
 }
 
-// pngState is what pngPixels reuses from one file to the next.
-type pngState struct {
+// streamState is what pngPixels reuses from one file to the next.
+type streamState struct {
 	zr   io.ReadCloser // zlib reader, a zlib.Resetter
 	src  chunkReader
 	rows []byte // the previous and the current row, each with its filter byte
 }
 
-var pngPool = sync.Pool{New: func() any { return new(pngState) }}
+var streamPool = sync.Pool{New: func() any { return new(streamState) }}
 
-// pngPixels inflates and unfilters the image data and converts it to grey.
+// pngPixels inflates the image data a row at a time with a compress/zlib
+// reader reused from file to file (image/png allocates some 40 KB of
+// decompressor for every file), unfilters the rows and converts them to
+// grey.
 func pngPixels(idat [][]byte, width, height int, depth, ctype byte, lut *[256]uint8) (*image.Gray, bool) {
-	st := pngPool.Get().(*pngState)
+	st := streamPool.Get().(*streamState)
 	defer func() {
 		st.src.reset(nil) // keep no file in the pool
-		pngPool.Put(st)
+		streamPool.Put(st)
 	}()
 	st.src.reset(idat)
 	if st.zr == nil {

@@ -7,14 +7,15 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/reugn/go-streams/extension"
-	"github.com/reugn/go-streams/flow"
 
 	"github.com/gotn/gotn/internal/progress"
 )
@@ -52,6 +53,25 @@ type Result struct {
 // done again when the run is resumed).
 type Processor func(ctx context.Context, p *Page) (Result, error)
 
+// BatchProcessor processes several pages in one call, so that a network
+// can run them as one batch: it sets res[i] and errs[i] to the outcome of
+// pages[i] (the three slices have the same length, res and errs zeroed).
+// The run calls it from Options.Workers goroutines at once, with at most
+// Options.BatchSize pages. An error gives an error record for its page
+// (no record when ctx is cancelled, as for a Processor); a panic makes the
+// run call it again on each page alone, so that only the pages that panic
+// get error records.
+type BatchProcessor func(ctx context.Context, pages []*Page, res []Result, errs []error)
+
+// Batched returns a BatchProcessor that calls proc on each page in turn.
+func Batched(proc Processor) BatchProcessor {
+	return func(ctx context.Context, pages []*Page, res []Result, errs []error) {
+		for i, p := range pages {
+			res[i], errs[i] = proc(ctx, p)
+		}
+	}
+}
+
 // Options configures a run. The zero value is usable.
 type Options struct {
 	// Workers is the number of pages decoded and processed at once, and
@@ -69,7 +89,33 @@ type Options struct {
 	// MaxPixels is the size of the largest image decoded, in pixels; a
 	// larger one gives an error record. Default DefaultMaxPixels.
 	MaxPixels int
+	// BatchSize is the most inputs, and pages, that go down the stream
+	// together, default DefaultBatchSize. Inputs are grouped as the
+	// source gives them, without waiting for more; a worker reads a group
+	// of inputs, then decodes and processes a group of pages in one call
+	// of the BatchProcessor if there is one. Groups of pages are as large
+	// as take a few milliseconds at the pace of the run so far (the first
+	// page goes alone to time it), and hold about 64 KiB of image files at
+	// most, so that slow pages and large files are shared out among the
+	// workers one by one. 1 sends every input and page down on its own.
+	BatchSize int
+	// Batch, if not nil, processes the pages instead of the Processor
+	// given to Run or RunTo, which may then be nil.
+	Batch BatchProcessor
 }
+
+// DefaultBatchSize is the default of Options.BatchSize.
+const DefaultBatchSize = 32
+
+// groupBytes is the size of the image files beyond which a group of pages
+// is not made larger.
+const groupBytes = 64 << 10
+
+// groupTime is about the time a group of pages should take to decode and
+// process: long enough that handing groups from stage to stage costs
+// little, short enough that the workers share the last pages of a run
+// evenly.
+const groupTime = 10 * time.Millisecond
 
 // Summary counts what a run did.
 type Summary struct {
@@ -133,14 +179,26 @@ func RunTo(ctx context.Context, src Source, sink Sink, proc Processor, opt Optio
 	if opt.MaxPixels <= 0 {
 		opt.MaxPixels = DefaultMaxPixels
 	}
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = DefaultBatchSize
+	}
+	bp := opt.Batch
+	if bp == nil {
+		if proc == nil {
+			return Summary{}, errors.New("batch: no processor")
+		}
+		bp = Batched(proc)
+	}
 	r := &run{
 		src:   src,
 		sink:  sink,
-		proc:  proc,
+		proc:  bp,
 		opt:   opt,
 		start: time.Now(),
 		held:  map[string]*heldFile{},
 		seen:  map[string]bool{},
+
+		firstDone: make(chan struct{}),
 	}
 	if rs, ok := sink.(Resumable); ok && !opt.Force {
 		r.hold(rs.Held())
@@ -150,13 +208,17 @@ func RunTo(ctx context.Context, src Source, sink Sink, proc Processor, opt Optio
 	defer cancel(nil)
 	r.ctx, r.cancel = ctx, cancel
 
-	// The stream: feeder → FlatMap(expand) → Map(work) → collector.
-	inputs := make(chan any)
+	// The stream: feeder → grouper → read (expand) → decode and process
+	// (work) → collector, the elements being groups of inputs, of jobs
+	// and of records.
+	inputs := make(chan *input, 4*opt.BatchSize)
+	groups := make(chan any)
 	go r.feed(inputs)
+	go r.group(inputs, groups)
 	c := newCollector(r)
-	extension.NewChanSource(inputs).
-		Via(flow.NewFlatMap(r.expand, opt.Workers)).
-		Via(flow.NewMap(r.work, opt.Workers)).
+	extension.NewChanSource(groups).
+		Via(newFlatPool(r.expand, opt.Workers)).
+		Via(newPool(r.work, opt.Workers)).
 		To(c)
 
 	s := r.summary()
@@ -181,7 +243,7 @@ type run struct {
 	cancel context.CancelCauseFunc
 	src    Source
 	sink   Sink
-	proc   Processor
+	proc   BatchProcessor
 	opt    Options
 	start  time.Time
 
@@ -195,6 +257,15 @@ type run struct {
 
 	// Counted by the collector.
 	done, failed atomic.Int64
+
+	// The time a page takes to decode and process, in nanoseconds, a
+	// moving average over the groups done (0 before the first one).
+	pageNanos atomic.Int64
+	// first is set when the first page of the run is sent down, and
+	// firstDone closed when it is done (by doneOnce).
+	first     atomic.Bool
+	firstDone chan struct{}
+	doneOnce  sync.Once
 
 	// Set when the context stopped the feeder or made a page be dropped.
 	interrupted atomic.Bool
@@ -245,9 +316,9 @@ type input struct {
 	skip  []bool // pages held, or nil
 }
 
-// feed reads the source and sends the inputs to be done down the stream,
-// then closes out.
-func (r *run) feed(out chan<- any) {
+// feed reads the source and sends the inputs to be done to out, then
+// closes it.
+func (r *run) feed(out chan<- *input) {
 	defer close(out)
 	seq := 0
 	for index := 0; ; index++ {
@@ -287,6 +358,38 @@ func (r *run) feed(out chan<- any) {
 	}
 }
 
+// group sends the inputs of in down the stream in groups of at most
+// BatchSize, then closes out. A group holds the inputs waiting when the
+// last one went (the stream takes one when a worker is free), so that a
+// fast source fills the groups and a slow one is not waited for. Inputs
+// are taken a group at a time, not one by one, so that the feeder and
+// the grouper do not wake each other for every input.
+func (r *run) group(in <-chan *input, out chan<- any) {
+	defer close(out)
+	size := r.opt.BatchSize
+	for {
+		first, ok := <-in
+		if !ok {
+			return
+		}
+		g := make([]*input, 1, size)
+		g[0] = first
+	take:
+		for len(g) < size {
+			select {
+			case it, ok := <-in:
+				if !ok {
+					break take
+				}
+				g = append(g, it)
+			default:
+				break take
+			}
+		}
+		out <- g
+	}
+}
+
 // job is a page to decode and process, or an error to record.
 type job struct {
 	in          *input
@@ -301,8 +404,87 @@ type job struct {
 	dropped     bool // with none: the run was cancelled before the input was read
 }
 
-// expand reads an input and splits it into pages.
-func (r *run) expand(in *input) []*job {
+// expand reads a group of inputs, splits them into pages and emits these
+// in groups of at most groupSize pages and about groupBytes of files (a
+// page of a multi-page file counting its share of the file). The first
+// page of the run goes alone, and the groups after it wait until it is
+// done, so that their size is known.
+func (r *run) expand(ins []*input, emit func([]*job)) {
+	var (
+		cur  []*job
+		size int // of the files of cur
+	)
+	for _, in := range ins {
+		for _, j := range r.read(in) {
+			if r.first.CompareAndSwap(false, true) {
+				emit([]*job{j})
+				continue
+			}
+			select {
+			case <-r.firstDone:
+			case <-r.ctx.Done():
+			}
+			n := j.size()
+			if len(cur) > 0 && (len(cur) >= r.groupSize() || size+n > groupBytes) {
+				emit(cur)
+				cur, size = nil, 0
+			}
+			cur = append(cur, j)
+			size += n
+		}
+	}
+	if len(cur) > 0 {
+		emit(cur)
+	}
+}
+
+// size returns the bytes of file of the job's page.
+func (j *job) size() int {
+	if j.pages > 1 {
+		return len(j.data) / j.pages
+	}
+	return len(j.data)
+}
+
+// groupSize returns the number of pages of a group: as many as take about
+// groupTime at the pace of the groups done so far, rounded down to a power
+// of two (a processor may keep buffers by group size), between 1 and
+// BatchSize; 1 until a group is done.
+func (r *run) groupSize() int {
+	ns := r.pageNanos.Load()
+	if ns <= 0 {
+		return 1
+	}
+	n := int64(groupTime) / ns
+	switch {
+	case n <= 1:
+		return 1
+	case n >= int64(r.opt.BatchSize):
+		return r.opt.BatchSize
+	}
+	return 1 << (bits.Len64(uint64(n)) - 1)
+}
+
+// timed records that a group of n pages took d to decode and process.
+func (r *run) timed(n int, d time.Duration) {
+	if n <= 0 {
+		return
+	}
+	ns := max(int64(d)/int64(n), 1)
+	for {
+		old := r.pageNanos.Load()
+		v := ns
+		if old > 0 {
+			v = old + (ns-old)/4 // the last groups weigh most
+		}
+		if r.pageNanos.CompareAndSwap(old, max(v, 1)) {
+			return
+		}
+	}
+}
+
+// read reads an input and splits it into pages.
+func (r *run) read(in *input) []*job {
 	if r.ctx.Err() != nil {
 		r.interrupted.Store(true)
 		return []*job{{in: in, n: 1, none: true, dropped: true}}
@@ -364,64 +546,113 @@ type rec struct {
 	dropped      bool    // nothing written because the run was cancelled
 }
 
-// work decodes a page and processes it.
-func (r *run) work(j *job) *rec {
-	out := &rec{seq: j.in.seq, page: j.page, n: j.n}
-	switch {
-	case j.none:
-		out.dropped = j.dropped
-		return out
-	case r.ctx.Err() != nil:
-		r.interrupted.Store(true)
-		out.dropped = true
+// work decodes a group of pages and processes them.
+func (r *run) work(jobs []*job) []*rec {
+	defer r.doneOnce.Do(func() { close(r.firstDone) })
+	begin := time.Now()
+	out := make([]*rec, len(jobs))
+	var (
+		pages []*Page
+		at    []int // index in jobs of pages[i]
+		ms    []float64
+	)
+	for i, j := range jobs {
+		o := &rec{seq: j.in.seq, page: j.page, n: j.n}
+		out[i] = o
+		switch {
+		case j.none:
+			o.dropped = j.dropped
+			continue
+		case r.ctx.Err() != nil:
+			r.interrupted.Store(true)
+			o.dropped = true
+			continue
+		}
+		o.r = &Record{File: j.in.Name, Page: j.page, Pages: j.pages}
+		if j.err != nil {
+			o.fail(j.err, j.ms)
+			continue
+		}
+		start := time.Now()
+		g, err := decodeGray(j.format, j.data, j.ifd, r.opt.MaxPixels)
+		if err != nil {
+			o.fail(err, msSince(start))
+			continue
+		}
+		j.data = nil // the pages of a TIFF file share it; the others are done with it
+		pages = append(pages, &Page{File: j.in.Name, Page: j.page, Pages: j.pages, Index: j.in.index, Gray: g})
+		at = append(at, i)
+		ms = append(ms, msSince(start))
+	}
+	if len(pages) == 0 {
 		return out
 	}
 	start := time.Now()
-	rd := &Record{File: j.in.Name, Page: j.page, Pages: j.pages}
-	out.r = rd
-	fail := func(err error) *rec {
-		msg := err.Error()
-		rd.Error = &msg
-		rd.Output, rd.Energy, rd.Confidence = nil, nil, nil
-		rd.Milliseconds = j.ms + msSince(start)
-		return out
-	}
-	if j.err != nil {
-		return fail(j.err)
-	}
-	g, err := decodeGray(j.format, j.data, j.ifd, r.opt.MaxPixels)
-	if err != nil {
-		return fail(err)
-	}
-	res, err := r.call(&Page{File: j.in.Name, Page: j.page, Pages: j.pages, Index: j.in.index, Gray: g})
-	if err != nil {
-		if r.ctx.Err() != nil {
-			out.r, out.dropped = nil, true // interrupted: done again on resume
-			r.interrupted.Store(true)
-			return out
+	res, errs := r.call(pages)
+	share := msSince(start) / float64(len(pages))
+	r.timed(len(pages), time.Since(begin))
+	for k, i := range at {
+		o := out[i]
+		if err := errs[k]; err != nil {
+			if r.ctx.Err() != nil {
+				o.r, o.dropped = nil, true // interrupted: done again on resume
+				r.interrupted.Store(true)
+				continue
+			}
+			o.fail(err, ms[k]+share)
+			continue
 		}
-		return fail(err)
-	}
-	if res.Output != nil {
-		b, err := json.Marshal(res.Output)
-		if err != nil {
-			return fail(fmt.Errorf("encoding the output: %w", err))
+		rd := o.r
+		if v := res[k].Output; v != nil {
+			b, err := json.Marshal(v)
+			if err != nil {
+				o.fail(fmt.Errorf("encoding the output: %w", err), ms[k]+share)
+				continue
+			}
+			rd.Output = b
 		}
-		rd.Output = b
+		rd.Energy, rd.Confidence = res[k].Energy, res[k].Confidence
+		rd.Milliseconds = ms[k] + share
 	}
-	rd.Energy, rd.Confidence = res.Energy, res.Confidence
-	rd.Milliseconds = msSince(start)
 	return out
 }
 
-// call calls the processor, turning a panic into an error.
-func (r *run) call(p *Page) (res Result, err error) {
+// fail makes the record of o an error record.
+func (o *rec) fail(err error, ms float64) {
+	msg := err.Error()
+	o.r.Error = &msg
+	o.r.Output, o.r.Energy, o.r.Confidence = nil, nil, nil
+	o.r.Milliseconds = ms
+}
+
+// call calls the processor on pages. If it panics, it calls it again on
+// each page alone, turning a panic into an error of that page.
+func (r *run) call(pages []*Page) ([]Result, []error) {
+	res, errs := make([]Result, len(pages)), make([]error, len(pages))
+	if err := r.try(pages, res, errs); err == nil || len(pages) == 1 {
+		if err != nil {
+			res[0], errs[0] = Result{}, err
+		}
+		return res, errs
+	}
+	for i := range pages {
+		res[i], errs[i] = Result{}, nil
+		if err := r.try(pages[i:i+1], res[i:i+1], errs[i:i+1]); err != nil {
+			res[i], errs[i] = Result{}, err
+		}
+	}
+	return res, errs
+}
+
+// try calls the processor, turning a panic into an error.
+func (r *run) try(pages []*Page, res []Result, errs []error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("processor panicked: %v", v)
 		}
 	}()
-	return r.proc(r.ctx, p)
+	r.proc(r.ctx, pages, res, errs)
+	return nil
 }
 
 // summary returns the counts of the run so far.

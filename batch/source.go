@@ -30,7 +30,7 @@ func (in *Input) load() ([]byte, error) {
 	if in.Read != nil {
 		return in.Read()
 	}
-	return os.ReadFile(in.Name)
+	return readFile(in.Name)
 }
 
 // Source names the inputs of a run, in input order.

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
+	"runtime/trace"
+	"slices"
 
 	"github.com/gotn/gotn/batch"
 	"github.com/gotn/gotn/internal/progress"
@@ -19,9 +22,13 @@ func runBatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	in := fs.String("in", "", "a directory (walked), a glob pattern, or - for a list of files on standard input")
 	out := fs.String("out", "", "results, one JSON line per page (appended to; inputs already there are skipped)")
 	workers := fs.Int("workers", 0, "pages processed at once (default: all cores)")
+	batchSize := fs.Int("batch-size", batch.DefaultBatchSize, "most pages decoded and recognised together (1: one at a time)")
 	ordered := fs.Bool("ordered", false, "write records in input order")
 	force := fs.Bool("force", false, "redo inputs already in --out")
 	quiet := fs.Bool("quiet", false, "no progress line")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (not listed: for benchmarks)")
+	memProfile := fs.String("memprofile", "", "write an allocation profile of the run to this file (not listed: for benchmarks)")
+	traceFile := fs.String("trace", "", "write an execution trace of the run to this file (not listed: for benchmarks)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: gtn batch PIPELINE --in DIR|GLOB|- --out RESULTS.jsonl [flags]
 
@@ -38,7 +45,7 @@ Examples:
 
 Flags:
 `)
-		fs.PrintDefaults()
+		printFlags(fs, "cpuprofile", "memprofile", "trace")
 	}
 	files, code, ok := parseCommand(fs, args, 1, 1)
 	if !ok {
@@ -47,6 +54,10 @@ Flags:
 	if *in == "" || *out == "" {
 		fmt.Fprintln(stderr, "gtn batch: want --in and --out")
 		fs.Usage()
+		return 2
+	}
+	if *batchSize < 1 {
+		fmt.Fprintln(stderr, "gtn batch: --batch-size must be at least 1")
 		return 2
 	}
 	var src batch.Source
@@ -67,18 +78,39 @@ Flags:
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	proc, err := p.Processor()
+	bp, err := p.BatchProcessor()
 	if err != nil {
 		fmt.Fprintln(stderr, "gtn batch:", err)
 		return 1
 	}
-	opt := batch.Options{Workers: *workers, Ordered: *ordered, Force: *force}
+	opt := batch.Options{Workers: *workers, Ordered: *ordered, Force: *force, BatchSize: *batchSize, Batch: bp}
 	if !*quiet && progress.IsTerminal(stderr) {
 		opt.Progress = stderr
 	}
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "gtn batch:", err)
+			return 1
+		}
+		defer stopProfile()
+	}
+	if *traceFile != "" {
+		stopTrace, err := startTrace(*traceFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "gtn batch:", err)
+			return 1
+		}
+		defer stopTrace()
+	}
 	ctx, stop := interruptible()
 	defer stop()
-	sum, err := batch.Run(ctx, src, *out, proc, opt)
+	sum, err := batch.Run(ctx, src, *out, nil, opt)
+	if *memProfile != "" {
+		if perr := writeHeapProfile(*memProfile); perr != nil {
+			fmt.Fprintln(stderr, "gtn batch:", perr)
+		}
+	}
 	fmt.Fprintln(stderr, sum)
 	if err != nil {
 		fmt.Fprintln(stderr, "gtn batch:", err)
@@ -88,6 +120,66 @@ Flags:
 		return 1
 	}
 	return 0
+}
+
+// printFlags prints the defaults of fs's flags but the hidden ones.
+func printFlags(fs *flag.FlagSet, hidden ...string) {
+	all := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	all.SetOutput(fs.Output())
+	fs.VisitAll(func(f *flag.Flag) {
+		if !slices.Contains(hidden, f.Name) {
+			all.Var(f.Value, f.Name, f.Usage)
+			all.Lookup(f.Name).DefValue = f.DefValue
+		}
+	})
+	all.PrintDefaults()
+}
+
+// startCPUProfile starts writing a CPU profile to path; stop ends it and
+// closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+// startTrace starts writing an execution trace to path; stop ends it and
+// closes the file.
+func startTrace(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		trace.Stop()
+		f.Close()
+	}, nil
+}
+
+// writeHeapProfile writes the allocations made so far to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // stdoutSink prints gtn run's records: {"file", "page"?, "text", "labels",

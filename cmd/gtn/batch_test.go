@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -86,6 +87,23 @@ func TestBatchAndRunImages(t *testing.T) {
 	runGTN(t, "", "batch", pipe, "--in", imgs, "--out", out, "--quiet")
 	if n := len(readRecords(t, out)); n != 4 {
 		t.Errorf("after a rerun: %d records, want 4", n)
+	}
+	// Page by page (--batch-size 1), the same records but the times.
+	out1 := filepath.Join(dir, "res1.jsonl")
+	runGTN(t, "", "batch", pipe, "--in", imgs, "--out", out1, "--ordered", "--quiet", "--batch-size", "1")
+	recs1 := readRecords(t, out1)
+	if len(recs1) != len(recs) {
+		t.Fatalf("--batch-size 1: %d records, want %d", len(recs1), len(recs))
+	}
+	for i := range recs {
+		delete(recs[i], "milliseconds")
+		delete(recs1[i], "milliseconds")
+		if a, b := fmt.Sprint(recs[i]), fmt.Sprint(recs1[i]); a != b {
+			t.Errorf("record %d: %s in groups, %s page by page", i, a, b)
+		}
+	}
+	if code, _, _ := runGTN(t, "", "batch", pipe, "--in", imgs, "--out", out1, "--batch-size", "0"); code != 2 {
+		t.Errorf("--batch-size 0: exit %d, want 2", code)
 	}
 	// gtn run prints the same answers, one line per image.
 	code, stdout, _ := runGTN(t, "", "run", pipe, filepath.Join(imgs, "a.png"), filepath.Join(imgs, "broken.png"))
