@@ -24,6 +24,7 @@ Usage:
   gtn fst COMMAND [flags] FILE...   weighted graph operations (gtn fst -h)
   gtn mnist COMMAND [flags]         train and evaluate LeNet on MNIST (gtn mnist -h)
   gtn gen checks --out DIR [flags]  generate synthetic bank checks (gtn gen checks -h)
+  gtn gen strings --out DIR [flags] generate handwritten digit strings (gtn gen strings -h)
 
 Exit codes: 0 ok, 1 failure (bad input), 2 usage error.
 `
