@@ -182,7 +182,7 @@ func TestGrammars(t *testing.T) {
 		{"1234..-", false, false, "", ""},
 		{"1234---", false, false, "", ""},
 		{"1234.", false, false, "", ""},
-								{"1,234,-", false, false, "", ""},
+		{"1,234,-", false, false, "", ""},
 		{"#1", false, false, "", ""},
 	}
 	type gram struct {

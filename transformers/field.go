@@ -34,21 +34,21 @@ func DefaultField() FieldConfig {
 // The features of a candidate zone (Zone.Features); positions and sizes
 // are fractions of the check's width (x) and height (y).
 const (
-	ZoneBias      = iota // 1
-	ZoneX                // centre x
-	ZoneY                // centre y
-	ZoneX2               // centre x squared
-	ZoneY2               // centre y squared
-	ZoneWidth            // width
-	ZoneHeight           // height
-	ZoneAspect           // log(width/height), in pixels
-	ZoneDensity          // fraction of the zone's box that is ink
-	ZoneParts            // number of components / 10
-	ZoneBoxed            // 1 if the zone is a printed box (or lies in one)
-	ZoneRule             // 1 if a printed rule runs under the zone
-	ZoneJoined           // 1 if the zone joins a line to the line on its left (a "$" apart)
-	ZoneTall             // height over the check's median text height / 4
-	NumZoneFeatures      // the number of features
+	ZoneBias        = iota // 1
+	ZoneX                  // centre x
+	ZoneY                  // centre y
+	ZoneX2                 // centre x squared
+	ZoneY2                 // centre y squared
+	ZoneWidth              // width
+	ZoneHeight             // height
+	ZoneAspect             // log(width/height), in pixels
+	ZoneDensity            // fraction of the zone's box that is ink
+	ZoneParts              // number of components / 10
+	ZoneBoxed              // 1 if the zone is a printed box (or lies in one)
+	ZoneRule               // 1 if a printed rule runs under the zone
+	ZoneJoined             // 1 if the zone joins a line to the line on its left (a "$" apart)
+	ZoneTall               // height over the check's median text height / 4
+	NumZoneFeatures        // the number of features
 )
 
 // DefaultZoneWeights are the zone energy's initial weights (see
