@@ -76,10 +76,11 @@ prints one JSON line per image, in order:
   {"file", "text", "digits", "amount", "confidence", "rejected", "energy"}
 text is what was read, punctuation included ("$1,234.56"); digits its digits ("123456");
 amount the value with two decimals ("1234.56"), null when the pipeline's grammar gives none;
-confidence the posterior of the answer among all interpretations (of its amount, whatever the
-currency sign, separators and closing marks, when the grammar reads amounts); rejected is true when the
-confidence is under the threshold, or when nothing in the image reads as an amount. A file
-that cannot be read gives {"file", "error"}; the others are still read.
+confidence the posterior of the answer among all interpretations (of its amount, whatever
+the currency sign, separators and closing marks, when the grammar reads amounts); rejected
+is true when the confidence is under the threshold, or when nothing in the image reads as an
+amount. A file that cannot be read gives a record with its "error" (rejected, the other
+fields null); the others are still read.
 
 The default pipelines and model are built into the binary: full checks (the amount field is
 located first) or, with --field, images already cropped to the amount field; --pipeline and
