@@ -151,6 +151,10 @@ type Check struct {
 	// Chars are the amount's characters in the order of Text (spaces
 	// left out).
 	Chars []CheckChar
+	// Owner gives, for each pixel of Image (row by row), the index in
+	// Chars of the character whose ink is there (the one with the most
+	// ink before the scan's resampling), or -1.
+	Owner []int8
 }
 
 // Checks generates images of bank checks: their amounts are written with
@@ -422,11 +426,13 @@ func (w *writer) glyph(sym byte) *glyph {
 }
 
 // write draws the laid-out pieces with the pen's start at (x0, baseline)
-// and returns their characters (boxes in the plane).
-func (w *writer) write(cv *canvas, pieces []piece, x0, baseline float64) []CheckChar {
+// and returns their characters (boxes in the plane), the first being
+// character first of the amount (for the canvas's owners).
+func (w *writer) write(cv *canvas, pieces []piece, x0, baseline float64, first int) []CheckChar {
 	h := w.h
 	chars := make([]CheckChar, 0, len(pieces))
-	for _, p := range pieces {
+	for k, p := range pieces {
+		cv.cur = int8(min(127, first+k))
 		base := baseline + w.drift*(p.x*h)
 		var box image.Rectangle
 		if p.src != nil {
@@ -486,6 +492,8 @@ func (c *Checks) generate(r rng) *Check {
 	// before the window is chosen.
 	bf := float64(box.Dy())
 	acv := newCanvas(image.Rect(box.Min.X-int(0.7*bf), box.Min.Y-int(0.5*bf), box.Max.X+int(0.3*bf), box.Max.Y+int(0.4*bf)))
+	acv.trackOwners()
+	acv.cur = 0 // the printed "$", if any
 	field := box
 	var printedDollar *CheckChar
 	startX := float64(box.Min.X) + (0.08+0.12*r.float64())*bf
@@ -506,7 +514,11 @@ func (c *Checks) generate(r rng) *Check {
 	if room := float64(box.Max.X) - startX - 0.05*bf; width*hand.h > room && width > 0 {
 		hand.h = math.Max(0.25*bf, room/width)
 	}
-	chars := hand.write(acv, pieces, startX, baseline)
+	first := 0
+	if printedDollar != nil {
+		first = 1
+	}
+	chars := hand.write(acv, pieces, startX, baseline, first)
 	if printedDollar != nil {
 		chars = append([]CheckChar{*printedDollar}, chars...)
 	}
@@ -564,6 +576,11 @@ func (c *Checks) generate(r rng) *Check {
 	// The scan.
 	ck.Skew = skew
 	ck.Image = c.scan(&r, cv, rot, out)
+	var ink image.Rectangle
+	for _, ch := range chars {
+		ink = ink.Union(ch.Box)
+	}
+	ck.Owner = owners(acv, ink.Inset(-2), rot, out)
 	shift := func(b image.Rectangle) image.Rectangle {
 		return rot.box(b).Sub(out.Min).Intersect(ck.Image.Rect)
 	}
@@ -573,6 +590,43 @@ func (c *Checks) generate(r rng) *Check {
 		ck.Chars[k].Box = shift(ck.Chars[k].Box)
 	}
 	return ck
+}
+
+// owners maps the characters' owners of the amount's canvas to the
+// pixels of the scan's window out; ink is the union of the characters'
+// boxes in the plane.
+func owners(acv *canvas, ink image.Rectangle, rot rotation, out image.Rectangle) []int8 {
+	ow := out.Dx()
+	own := make([]int8, ow*out.Dy())
+	for i := range own {
+		own[i] = -1
+	}
+	reg := rot.box(ink.Intersect(acv.rect())).Intersect(out)
+	const off = 1 << 16 // keeps coordinates positive, so that conversion floors
+	for v := reg.Min.Y; v < reg.Max.Y; v++ {
+		px, py := rot.inverse(float64(reg.Min.X)+0.5, float64(v)+0.5)
+		px += off - 0.5 - float64(acv.x0)
+		py += off - 0.5 - float64(acv.y0)
+		row := own[(v-out.Min.Y)*ow : (v-out.Min.Y+1)*ow]
+		for u := reg.Min.X; u < reg.Max.X; u, px, py = u+1, px+rot.cos, py-rot.sin {
+			// The owner with the most ink among the four pixels the scan
+			// interpolates.
+			x0, y0 := int(px)-off, int(py)-off
+			if x0 < -1 || y0 < -1 || x0 >= acv.w || y0 >= acv.h {
+				continue
+			}
+			best := float32(0.1)
+			for y := max(0, y0); y <= min(acv.h-1, y0+1); y++ {
+				for x := max(0, x0); x <= min(acv.w-1, x0+1); x++ {
+					if i := y*acv.w + x; acv.ownV[i] > best {
+						best = acv.ownV[i]
+						row[u-out.Min.X] = acv.own[i]
+					}
+				}
+			}
+		}
+	}
+	return own
 }
 
 // rotation rotates the check's plane by an angle about (cx, cy).
@@ -888,7 +942,7 @@ func (c *Checks) Character(symbol string, height int, seed uint64) (*CharImage, 
 	ch := int(math.Ceil(1.7 * h))
 	cv := newCanvas(image.Rect(0, 0, cw, ch))
 	x0 := margin + math.Max(0, -w.slant)*0.5*h
-	chars := w.write(cv, pieces, x0, 1.3*h)
+	chars := w.write(cv, pieces, x0, 1.3*h, 0)
 	im := &CharImage{Symbol: symbol, Width: cw, Height: ch, Ink: cv.d, Box: chars[0].Box.Intersect(cv.rect())}
 	if w.font != nil {
 		im.Font = w.font.path

@@ -20,6 +20,20 @@ import (
 type canvas struct {
 	x0, y0, w, h int
 	d            []float32
+	// With owners: own gives each pixel the character (cur when it was
+	// drawn) that put the most ink there (ownV), or -1.
+	own  []int8
+	ownV []float32
+	cur  int8
+}
+
+// trackOwners makes the canvas record which character inks each pixel.
+func (c *canvas) trackOwners() {
+	c.own = make([]int8, len(c.d))
+	c.ownV = make([]float32, len(c.d))
+	for i := range c.own {
+		c.own[i] = -1
+	}
 }
 
 func newCanvas(r image.Rectangle) *canvas {
@@ -43,8 +57,12 @@ func (c *canvas) put(x, y int, v float32) {
 	if x < 0 || y < 0 || x >= c.w || y >= c.h {
 		return
 	}
-	p := &c.d[y*c.w+x]
+	i := y*c.w + x
+	p := &c.d[i]
 	*p += v - *p*v
+	if c.own != nil && v > c.ownV[i] {
+		c.ownV[i], c.own[i] = v, c.cur
+	}
 }
 
 func clamp01(v float64) float64 { return max(0, min(1, v)) }

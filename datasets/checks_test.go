@@ -162,7 +162,7 @@ func TestChecksFieldHoldsInk(t *testing.T) {
 		for i := range c.Len() {
 			ck := c.Check(i)
 			im := ck.Image
-			inked := 0
+			inked, unowned := 0, 0
 			for y := im.Rect.Min.Y; y < im.Rect.Max.Y; y++ {
 				for x := im.Rect.Min.X; x < im.Rect.Max.X; x++ {
 					if im.GrayAt(x, y).Y > 160 {
@@ -180,10 +180,17 @@ func TestChecksFieldHoldsInk(t *testing.T) {
 					if !in {
 						t.Fatalf("%s check %d %q: ink at %v outside every character's box %v", style, i, ck.Text, p, ck.Chars)
 					}
+					// The owner's box holds the pixel.
+					switch o := ck.Owner[y*im.Rect.Dx()+x]; {
+					case o < 0:
+						unowned++
+					case int(o) >= len(ck.Chars) || !p.In(ck.Chars[o].Box.Inset(-2)):
+						t.Fatalf("%s check %d %q: ink at %v owned by %d, %v", style, i, ck.Text, p, o, ck.Chars)
+					}
 				}
 			}
-			if inked < 50 {
-				t.Fatalf("%s check %d %q: %d inked pixels", style, i, ck.Text, inked)
+			if inked < 50 || len(ck.Owner) != len(im.Pix) || unowned > inked/50 {
+				t.Fatalf("%s check %d %q: %d inked pixels, %d of them without an owner; %d owners for %d pixels", style, i, ck.Text, inked, unowned, len(ck.Owner), len(im.Pix))
 			}
 		}
 	}

@@ -6,6 +6,8 @@
 //	                without distortions
 //	best.msgpack    the network with the lowest MNIST test error in the
 //	                repository
+//	checks/amount.msgpack
+//	                the check reader of gtn read (ReaderFiles)
 //
 // Each file is a gotn model (gtn.ReadModel, recognizers.FromModel); its
 // metadata records the command that trained it and its measured test
@@ -22,6 +24,16 @@ import (
 
 //go:embed *.msgpack
 var files embed.FS
+
+// readerFiles are the models of gtn read's default pipelines.
+//
+//go:embed checks/amount.msgpack
+var readerFiles embed.FS
+
+// ReaderFiles returns the models of gtn read's default pipelines
+// (pipelines.Files), under their paths in this directory
+// ("checks/amount.msgpack": the check reader, see docs/BENCHMARKS.md).
+func ReaderFiles() fs.FS { return readerFiles }
 
 // The names of the committed models.
 const (

@@ -56,8 +56,10 @@ func fromGray(g *image.Gray, file string, page int, alloc func(n int) []float32)
 
 // Processor returns a batch processor that runs the pipeline, which must
 // take one image and give a graph, on each page and records its answer:
-// output {"labels", "text"}, energy and confidence. It is BatchProcessor
-// on one page at a time.
+// output {"labels", "text"} and the fields of its AnswerReader nodes (an
+// amount grammar's "digits" and "amount"), energy and confidence (by its
+// AnswerScorer node, if it has one: the posterior of an amount's value).
+// It is BatchProcessor on one page at a time.
 func (p *Pipeline) Processor() (batch.Processor, error) {
 	bp, err := p.BatchProcessor()
 	if err != nil {
@@ -106,13 +108,29 @@ func (p *Pipeline) BatchProcessor() (batch.BatchProcessor, error) {
 			if errs[i] != nil {
 				continue
 			}
-			ans, err := Interpret(out.(*gtn.GraphVar).G, p.Symbols)
+			g := out.(*gtn.GraphVar).G
+			ans, err := Interpret(g, p.Symbols)
+			if err == nil {
+				ans.Confidence, err = p.AnswerConfidence(g, ans)
+			}
+			var extra map[string]any
+			if err == nil {
+				extra, err = p.ReadAnswer(ans)
+			}
 			if err != nil {
 				errs[i] = err
 				continue
 			}
+			var output any = batchOutput{Labels: ans.Labels, Text: ans.Text}
+			if extra != nil {
+				m := map[string]any{"labels": ans.Labels, "text": ans.Text}
+				for k, v := range extra {
+					m[k] = v
+				}
+				output = m
+			}
 			res[i] = batch.Result{
-				Output:     batchOutput{Labels: ans.Labels, Text: ans.Text},
+				Output:     output,
 				Energy:     &ans.Energy,
 				Confidence: &ans.Confidence,
 			}

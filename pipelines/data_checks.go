@@ -158,7 +158,7 @@ func checkPiecesSource() *DataSource {
 	}
 	return &DataSource{
 		Name: "check-pieces",
-		Doc:  "isolated characters of amounts for pre-training the check reader's recognizer (17 classes, grammars/amount.syms): segments of generated amount fields cut by the heuristic over-segmenter (on cleaned images) and labelled from the characters' boxes, a digit or a symbol $ , . - / = (MNIST digits, drawn and font symbols) or the junk symbol # (pieces and pairs of characters, rules, specks, background); with orand, also the segments of the ORAND-CAR-A images of the split (the training four fifths, or the held-out fifth for test) labelled from their digit boxes, when $GTN_DATA holds them. One image input (the segment in the recognizer's frame), one target symbol",
+		Doc:  "isolated characters of amounts for pre-training the check reader's recognizer (17 classes, grammars/amount.syms): segments of generated amount fields cut by the heuristic over-segmenter (on cleaned images) and labelled from the generator's ink owners, a digit or a symbol $ , . - / = (MNIST digits, drawn and font symbols) or the junk symbol # (pieces and pairs of characters, rules, specks, background); with orand, also the segments of the ORAND-CAR-A images of the split (the training four fifths, or the held-out fifth for test) labelled from their digit boxes, when $GTN_DATA holds them. One image input (the segment in the recognizer's frame), one target symbol",
 		Params: append(params,
 			ParamSpec{Name: "junk", Kind: Float, Default: 0.4, Doc: "fraction of junk examples"},
 			ParamSpec{Name: "symbols", Kind: Float, Default: 0.4, Doc: "fraction of the character examples that are symbols ($ , . - / =) when the field has one"},
@@ -292,11 +292,7 @@ func (d *checkPiecesData) Example(i int, augment uint64) (Example, error) {
 		if err != nil {
 			continue // a field the segmenter cannot cut (rare): another one
 		}
-		boxes := make([]datasets.Box, len(ck.Chars))
-		for k, c := range ck.Chars {
-			boxes[k] = datasets.Box{X0: c.Box.Min.X, Y0: c.Box.Min.Y, X1: c.Box.Max.X, Y1: c.Box.Max.Y}
-		}
-		truth := seg.Truth(boxOwners(b, boxes), b.Width, b.Height, len(boxes))
+		truth := seg.Truth(ck.Owner, b.Width, b.Height, len(ck.Chars))
 		var digits, symbols, junk []int
 		for k, t := range truth {
 			switch {

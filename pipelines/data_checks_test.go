@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gotn/gotn/datasets"
+	"github.com/gotn/gotn/gtn"
 )
 
 // checkSourcePipeline assembles a 17-class pipeline whose training data
@@ -172,5 +173,48 @@ func TestCheckPiecesORAND(t *testing.T) {
 	}
 	if junk == 0 || junk > c.Data.Len()/2 {
 		t.Errorf("%d junk examples of %d", junk, c.Data.Len()-10)
+	}
+}
+
+// TestCheckPiecesModel reads 400 test segments of check-pieces.yaml with
+// the committed model (5.84% error on 5,000).
+func TestCheckPiecesModel(t *testing.T) {
+	testStrings(t, 1) // skips without MNIST
+	p, err := Load("check-pieces.yaml", DefaultRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The pipeline's recognizer starts from the digit model; the trained
+	// weights are a separate file.
+	if _, err := p.LoadModel("../models/checks/chars.msgpack"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := p.EvalConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := &RunContext{Tape: gtn.NewTape(nil)}
+	const n = 400
+	wrong := 0
+	for i := range n {
+		ex, err := c.Data.Example(i, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc.Tape.Reset()
+		out, err := p.Run(rc, ex.Inputs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ans, err := Interpret(out.(*gtn.GraphVar).G, p.Symbols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ans.Text != ex.Target[0] {
+			wrong++
+		}
+	}
+	if wrong > n/10 {
+		t.Errorf("%d of %d test segments read wrong, want at most 10%%", wrong, n)
 	}
 }

@@ -15,6 +15,7 @@ Generate data sets.
 
 Commands:
   checks   synthetic bank checks (or their amount fields) with their amounts
+  strings  strings of handwritten MNIST digits, touching and interleaved
 
 Run gtn gen COMMAND -h for the flags of a command.
 Exit codes: 0 ok, 1 failure (bad input, missing data), 2 usage error.
@@ -29,6 +30,8 @@ func runGen(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "checks":
 		return genChecks(args[1:], stdout, stderr)
+	case "strings":
+		return genStrings(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, genUsage)
 		return 0
@@ -122,5 +125,73 @@ Flags:
 		return exitCode(stderr, cmd, err)
 	}
 	fmt.Fprintf(stdout, "wrote %d checks to %s (labels in %s/labels.tsv)\n", *count, *out, *out)
+	return 0
+}
+
+// genStrings runs "gtn gen strings --out DIR ...".
+func genStrings(args []string, stdout, stderr io.Writer) int {
+	const cmd = "gtn gen strings"
+	def := datasets.DefaultDigitStrings()
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "directory to write the PNG files and labels.tsv to (created if needed)")
+	count := fs.Int("count", 1000, "number of strings")
+	seed := fs.Uint64("seed", 7, "seed: string i is a function of (seed, i) and the flags")
+	minLen := fs.Int("min", 3, "fewest digits")
+	maxLen := fs.Int("max", 6, "most digits")
+	minGap := fs.Float64("min-gap", def.MinGap, "smallest gap between neighbours' ink, pixels (negative: touching, overlapping)")
+	maxGap := fs.Float64("max-gap", def.MaxGap, "largest gap, pixels")
+	noise := fs.Float64("noise", def.Noise, "largest standard deviation of the added noise (ink in [0, 1])")
+	split := fs.String("split", "test", "MNIST split whose digits write the strings: test or train (keep train for training data)")
+	data := fs.String("data", "", "directory of the MNIST files (default: $GTN_DATA/mnist, then the GoMNIST module)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `Usage: gtn gen strings --out DIR [--count N] [--seed S] [--min L] [--max L] [flags]
+
+Writes strings of handwritten MNIST digits side by side, touching and interleaved, as grey PNG
+files (dark ink on white paper) and DIR/labels.tsv, a header then one "file<TAB>digits" line per image: the
+layout of the string-images data source and of gtn batch. String i depends only on the seed,
+the flags and i; test strings are made of MNIST test digits only.
+
+Examples:
+  gtn gen strings --out strings --count 2000 --min 3 --max 6
+  gtn gen strings --out five --count 2000 --min 5 --max 5
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if _, code, ok := parseCommand(fs, args, 0, 0); !ok {
+		return code
+	}
+	switch {
+	case *out == "":
+		return exitCode(stderr, cmd, usagef("want --out DIR"))
+	case *count < 1:
+		return exitCode(stderr, cmd, usagef("--count %d: want at least 1", *count))
+	case *split != "train" && *split != "test":
+		return exitCode(stderr, cmd, usagef("--split %q: want train or test", *split))
+	}
+	cfg := def
+	cfg.MinLen, cfg.MaxLen = *minLen, *maxLen
+	cfg.MinGap, cfg.MaxGap, cfg.Noise = *minGap, *maxGap, *noise
+	if err := cfg.Check(); err != nil {
+		return exitCode(stderr, cmd, usageError{err.Error()})
+	}
+	dir, err := datasets.MNISTDir(*data)
+	if err != nil {
+		return exitCode(stderr, cmd, err)
+	}
+	m, err := datasets.LoadMNIST(dir, *split)
+	if err != nil {
+		return exitCode(stderr, cmd, err)
+	}
+	d, err := datasets.NewDigitStrings(m, *count, *seed, cfg)
+	if err != nil {
+		return exitCode(stderr, cmd, err)
+	}
+	if err := datasets.WriteDigitStrings(*out, d, 0, *count); err != nil {
+		return exitCode(stderr, cmd, err)
+	}
+	fmt.Fprintf(stdout, "wrote %d strings to %s (labels in %s/labels.tsv)\n", *count, *out, *out)
 	return 0
 }

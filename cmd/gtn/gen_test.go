@@ -27,6 +27,10 @@ func TestGenUsage(t *testing.T) {
 		{[]string{"gen", "checks", "--out", "x", "--split", "val"}, 2, "", "--split"},
 		{[]string{"gen", "checks", "--out", "x", "extra"}, 2, "", "Usage: gtn gen checks"},
 		{[]string{"help"}, 0, "gtn gen checks", ""},
+		{[]string{"gen", "strings", "-h"}, 0, "", "gtn gen strings --out five"},
+		{[]string{"gen", "strings"}, 2, "", "want --out DIR"},
+		{[]string{"gen", "strings", "--out", "x", "--min", "5", "--max", "2"}, 2, "", "gtn gen strings"},
+		{[]string{"gen", "strings", "--out", "x", "--split", "val"}, 2, "", "--split"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, out, errs := runGTN(t, "", tc.args...)
@@ -84,6 +88,36 @@ func TestGenChecks(t *testing.T) {
 		}
 		if w := im.Bounds().Dx(); k < 3 && w > 3*150 || k >= 3 && w < 6*150 {
 			t.Errorf("%s: %d pixels wide, want a field (--field) or a full check at 150 dpi", l.File, w)
+		}
+	}
+}
+
+func TestGenStrings(t *testing.T) {
+	needMNIST(t)
+	dir := filepath.Join(t.TempDir(), "strings")
+	code, out, errs := runGTN(t, "", "gen", "strings", "--out", dir, "--count", "3", "--min", "2", "--max", "4")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "wrote 3 strings") {
+		t.Errorf("stdout %q", out)
+	}
+	labels, err := os.ReadFile(filepath.Join(dir, "labels.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(labels)), "\n")
+	if len(lines) != 4 || lines[0] != "file\tdigits" {
+		t.Fatalf("labels.tsv has %d lines, want a header and 3:\n%s", len(lines), labels)
+	}
+	for _, l := range lines[1:] {
+		file, digits, ok := strings.Cut(l, "\t")
+		if !ok || len(digits) < 2 || len(digits) > 4 || strings.Trim(digits, "0123456789") != "" {
+			t.Errorf("label line %q: want file<TAB>2 to 4 digits", l)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
+			t.Error(err)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 const usage = `gtn: graph transformer networks
 
 Usage:
+  gtn read IMAGE...                 read the courtesy amount of check images (gtn read -h)
   gtn train PIPELINE [--out MODEL]  train a pipeline with its train section (gtn train -h)
   gtn eval PIPELINE [--model MODEL] evaluate a pipeline with its eval section (gtn eval -h)
   gtn run PIPELINE INPUT...         run a pipeline file on inputs (gtn run -h)
@@ -23,6 +24,7 @@ Usage:
   gtn fst COMMAND [flags] FILE...   weighted graph operations (gtn fst -h)
   gtn mnist COMMAND [flags]         train and evaluate LeNet on MNIST (gtn mnist -h)
   gtn gen checks --out DIR [flags]  generate synthetic bank checks (gtn gen checks -h)
+  gtn gen strings --out DIR [flags] generate handwritten digit strings (gtn gen strings -h)
 
 Exit codes: 0 ok, 1 failure (bad input), 2 usage error.
 `
@@ -52,6 +54,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runEval(args[1:], stdout, stderr)
 	case "batch":
 		return runBatch(args[1:], stdin, stdout, stderr)
+	case "read":
+		return runRead(args[1:], stdout, stderr)
 	case "gen":
 		return runGen(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":

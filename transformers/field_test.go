@@ -1,0 +1,122 @@
+package transformers
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gotn/gotn/gtn"
+)
+
+// TestRecognizeZonesGradient checks the gradients of a check reader with
+// several candidate zones (zone energy, segmentation energy, recognizer,
+// union of the zones' recognition graphs, grammar, loss) against finite
+// differences.
+func TestRecognizeZonesGradient(t *testing.T) {
+	h := toyHOS(t)
+	net := tinyNet(t, 4, 3)
+	se := NewSegmentEnergy("seg")
+	ze := NewZoneEnergy("zone")
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range se.W.Value.Data {
+		se.W.Value.Data[i] = float32(rng.NormFloat64() * 0.3)
+	}
+	for i := range ze.W.Value.Data {
+		ze.W.Value.Data[i] = float32(rng.NormFloat64() * 0.5)
+	}
+	grammar := lengthGrammar(t, 3, 5)
+	// Three zones: the one with the target string and two others.
+	var zones []Zone
+	var chars []int
+	for k := range 3 {
+		c, ch := toyString(rng, 2+k%2)
+		if k == 1 {
+			chars = ch
+		}
+		z := Zone{Ink: c.bitmap()}
+		for f := range z.Features {
+			z.Features[f] = float32(rng.Float64())
+		}
+		z.Features[ZoneBias] = 1
+		zones = append(zones, z)
+	}
+	lossFn := func(tp *gtn.Tape) (*gtn.Var, error) {
+		zs := &ZoneSegmentation{Zones: zones, Energy: ze.Forward(tp, zones)}
+		for _, z := range zones {
+			seg, err := h.Segment(z.Ink)
+			if err != nil {
+				return nil, err
+			}
+			if err := se.Forward(tp, seg); err != nil {
+				return nil, err
+			}
+			zs.Segs = append(zs.Segs, seg)
+		}
+		rg, err := RecognizeZones(tp, net, zs)
+		if err != nil {
+			return nil, err
+		}
+		interp, err := tp.Compose(rg, tp.Graph(grammar))
+		if err != nil {
+			return nil, err
+		}
+		loss, _ := gtn.ParseLoss("nll", gtn.LossOptions{})
+		return tp.GraphLoss(interp, labelsOf(chars), loss)
+	}
+	params := append(append(ze.Params(), se.Params()...), net.Params()...)
+	checkGradients(t, params, lossFn)
+}
+
+// TestRecognizeZonesUnion checks the structure of the zone graph: its
+// free energy is that of the union of the zones' recognition graphs with
+// the zones' energies added, and a check without zones has no path.
+func TestRecognizeZonesUnion(t *testing.T) {
+	h := toyHOS(t)
+	net := tinyNet(t, 4, 5)
+	rng := rand.New(rand.NewPCG(1, 2))
+	tp := gtn.NewTape(nil)
+	var zones []Zone
+	var segs []*Segmentation
+	for range 2 {
+		c, _ := toyString(rng, 2)
+		zones = append(zones, Zone{Ink: c.bitmap()})
+		seg, err := h.Segment(c.bitmap())
+		if err != nil {
+			t.Fatal(err)
+		}
+		segs = append(segs, seg)
+	}
+	energies := []float32{0.5, 2}
+	ev := tp.Const(&gtn.Tensor{Shape: []int{2}, Data: energies})
+	g, err := RecognizeZones(tp, net, &ZoneSegmentation{Zones: zones, Segs: segs, Energy: ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, fAll, err := tp.FreeEnergy(g, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// exp(-F) = Σ_k exp(-(E_k + F_k)).
+	var sum float64
+	for k, seg := range segs {
+		rg, err := Recognize(tp, net, seg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, fk, err := tp.FreeEnergy(rg, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum += math.Exp(-(float64(energies[k]) + fk))
+	}
+	if want := -math.Log(sum); fAll < want-1e-4 || fAll > want+1e-4 {
+		t.Errorf("free energy of the zone graph %.6f, want %.6f", fAll, want)
+	}
+	empty, err := RecognizeZones(tp, net, &ZoneSegmentation{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := tp.FreeEnergy(empty, 1); err == nil {
+		t.Error("a check without zones has a path")
+	}
+}
