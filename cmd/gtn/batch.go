@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime/pprof"
 	"runtime/trace"
@@ -26,6 +28,7 @@ func runBatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ordered := fs.Bool("ordered", false, "write records in input order")
 	force := fs.Bool("force", false, "redo inputs already in --out")
 	quiet := fs.Bool("quiet", false, "no progress line")
+	threshold := fs.Float64("threshold", math.NaN(), "answers read by an amount grammar get \"rejected\": true in their output when their confidence is below this (default: the threshold calibrated in --model's metadata by gtn read --calibrate, if any)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (not listed: for benchmarks)")
 	memProfile := fs.String("memprofile", "", "write an allocation profile of the run to this file (not listed: for benchmarks)")
 	traceFile := fs.String("trace", "", "write an execution trace of the run to this file (not listed: for benchmarks)")
@@ -35,13 +38,14 @@ func runBatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 Runs a pipeline (one image input, a graph output) over many document images (PNG, JPEG,
 TIFF with every page, BMP, GIF) with all cores, writing one JSON line per page:
 {"file", "page", "pages", "output": {"text", "labels"}, "energy", "confidence", "error",
-"milliseconds"}. An unreadable file gives a record with its error and the run goes on.
+"milliseconds"}; a pipeline with an amount grammar (pipelines/check-amount.yaml) adds
+"digits", "amount" and, given a threshold, "rejected" to the output, as gtn read prints them. An unreadable file gives a record with its error and the run goes on.
 An interrupted run leaves only whole lines; run it again with the same --out to finish
 it (--force redoes everything). A summary goes to standard error.
 
 Examples:
   gtn batch pipelines/mnist-lenet5.yaml --in digits/ --out results.jsonl
-  find scans -name '*.tif' | gtn batch pipelines/check-amount.yaml --in - --out amounts.jsonl
+  find scans -name '*.tif' | gtn batch pipelines/check-amount.yaml --model models/checks/amount.msgpack --in - --out amounts.jsonl
 
 Flags:
 `)
@@ -73,7 +77,7 @@ Flags:
 			return 2
 		}
 	}
-	p, err := loadPipeline(files[0], *model)
+	p, meta, err := loadPipelineMeta(files[0], *model)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -82,6 +86,16 @@ Flags:
 	if err != nil {
 		fmt.Fprintln(stderr, "gtn batch:", err)
 		return 1
+	}
+	t, ok := *threshold, !math.IsNaN(*threshold)
+	if !ok {
+		if t, ok, err = modelThreshold(p, meta); err != nil {
+			fmt.Fprintf(stderr, "gtn batch: %s: %v\n", *model, err)
+			return 1
+		}
+	}
+	if ok {
+		bp = withRejection(bp, t)
 	}
 	opt := batch.Options{Workers: *workers, Ordered: *ordered, Force: *force, BatchSize: *batchSize, Batch: bp}
 	if !*quiet && progress.IsTerminal(stderr) {
@@ -120,6 +134,20 @@ Flags:
 		return 1
 	}
 	return 0
+}
+
+// withRejection adds "rejected" to the outputs of bp that are read by an
+// amount grammar (a map of fields): true when the answer's confidence is
+// below threshold, as gtn read judges it.
+func withRejection(bp batch.BatchProcessor, threshold float64) batch.BatchProcessor {
+	return func(ctx context.Context, pages []*batch.Page, res []batch.Result, errs []error) {
+		bp(ctx, pages, res, errs)
+		for i := range res {
+			if m, ok := res[i].Output.(map[string]any); ok && errs[i] == nil && res[i].Confidence != nil {
+				m["rejected"] = *res[i].Confidence < threshold
+			}
+		}
+	}
 }
 
 // printFlags prints the defaults of fs's flags but the hidden ones.

@@ -131,3 +131,67 @@ func readRecords(t *testing.T, path string) []map[string]any {
 	}
 	return recs
 }
+
+// TestBatchChecksAsRead runs the check reader over the demo checks with
+// gtn batch and with gtn read: the same answers, and the same rejections
+// at the model's calibrated threshold; --threshold 0 rejects nothing.
+func TestBatchChecksAsRead(t *testing.T) {
+	checks, err := filepath.Glob("../../testdata/checks/*.png")
+	if err != nil || len(checks) == 0 {
+		t.Fatalf("no demo checks: %v", err)
+	}
+	code, readOut, errs := runGTN(t, "", append([]string{"read"}, checks...)...)
+	if code != 0 {
+		t.Fatalf("gtn read: exit %d: %s", code, errs)
+	}
+	type answer struct {
+		File, Text, Amount string
+		Rejected           bool
+	}
+	read := map[string]answer{}
+	for _, line := range strings.Split(strings.TrimSpace(readOut), "\n") {
+		var a answer
+		if err := json.Unmarshal([]byte(line), &a); err != nil {
+			t.Fatalf("gtn read printed %q: %v", line, err)
+		}
+		read[filepath.Base(a.File)] = a
+	}
+	for _, tc := range []struct {
+		threshold string
+		rejected  func(a answer) bool
+	}{
+		{"", func(a answer) bool { return a.Rejected }},
+		{"0", func(answer) bool { return false }},
+	} {
+		out := filepath.Join(t.TempDir(), "amounts.jsonl")
+		args := []string{"batch", "../../pipelines/check-amount.yaml", "--model", "../../models/checks/amount.msgpack", "--in", "../../testdata/checks", "--out", out, "--quiet"}
+		if tc.threshold != "" {
+			args = append(args, "--threshold", tc.threshold)
+		}
+		if code, _, errs := runGTN(t, "", args...); code != 0 {
+			t.Fatalf("gtn batch: exit %d: %s", code, errs)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) != len(checks) {
+			t.Fatalf("%d records for %d checks", len(lines), len(checks))
+		}
+		for _, line := range lines {
+			var rec struct {
+				File   string
+				Output answer
+			}
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatal(err)
+			}
+			want := read[filepath.Base(rec.File)]
+			want.Rejected = tc.rejected(want)
+			if got := rec.Output; got.Text != want.Text || got.Amount != want.Amount || got.Rejected != want.Rejected {
+				t.Errorf("threshold %q: %s: batch %+v, read %+v", tc.threshold, rec.File, got, want)
+			}
+		}
+	}
+}

@@ -188,17 +188,28 @@ func loadReader(file, model string, field bool) (*reader, error) {
 		}
 		r.meta = m.Meta
 	}
-	key := thresholdKey(r.p)
-	s := r.meta[key]
-	if s == "" {
-		key, s = MetaThreshold, r.meta[MetaThreshold]
-	}
-	if s != "" {
-		if r.threshold, err = strconv.ParseFloat(s, 64); err != nil {
-			return nil, fmt.Errorf("the model's %s, %q, is not a number", key, s)
-		}
+	if r.threshold, _, err = modelThreshold(r.p, r.meta); err != nil {
+		return nil, err
 	}
 	return r, nil
+}
+
+// modelThreshold returns the reject threshold calibrated for pipeline p
+// that a model's metadata holds (the pipeline's own, else a general one);
+// ok is false when it holds none.
+func modelThreshold(p *pipelines.Pipeline, meta map[string]string) (threshold float64, ok bool, err error) {
+	key := thresholdKey(p)
+	s := meta[key]
+	if s == "" {
+		key, s = MetaThreshold, meta[MetaThreshold]
+	}
+	if s == "" {
+		return 0, false, nil
+	}
+	if threshold, err = strconv.ParseFloat(s, 64); err != nil {
+		return 0, false, fmt.Errorf("the model's %s, %q, is not a number", key, s)
+	}
+	return threshold, true, nil
 }
 
 // thresholdKey is the metadata key of the reject threshold calibrated for

@@ -16,16 +16,24 @@ import (
 
 // loadPipeline loads a pipeline file and, if model is set, its parameters.
 func loadPipeline(path, model string) (*pipelines.Pipeline, error) {
+	p, _, err := loadPipelineMeta(path, model)
+	return p, err
+}
+
+// loadPipelineMeta is loadPipeline that also returns the model's metadata
+// (nil without a model).
+func loadPipelineMeta(path, model string) (*pipelines.Pipeline, map[string]string, error) {
 	p, err := pipelines.Load(path, pipelines.DefaultRegistry())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var meta map[string]string
 	if model != "" {
-		if _, err := p.LoadModel(model); err != nil {
-			return nil, err
+		if meta, err = p.LoadModel(model); err != nil {
+			return nil, nil, err
 		}
 	}
-	return p, nil
+	return p, meta, nil
 }
 
 // interruptible returns a context cancelled by Ctrl-C.
