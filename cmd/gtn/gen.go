@@ -106,11 +106,7 @@ Flags:
 	if err := cfg.Check(); err != nil {
 		return exitCode(stderr, cmd, usageError{err.Error()})
 	}
-	dir, err := datasets.MNISTDir(*data)
-	if err != nil {
-		return exitCode(stderr, cmd, err)
-	}
-	m, err := datasets.LoadMNIST(dir, *split)
+	m, err := loadMNISTSplit(*data, *split)
 	if err != nil {
 		return exitCode(stderr, cmd, err)
 	}
@@ -177,11 +173,7 @@ Flags:
 	if err := cfg.Check(); err != nil {
 		return exitCode(stderr, cmd, usageError{err.Error()})
 	}
-	dir, err := datasets.MNISTDir(*data)
-	if err != nil {
-		return exitCode(stderr, cmd, err)
-	}
-	m, err := datasets.LoadMNIST(dir, *split)
+	m, err := loadMNISTSplit(*data, *split)
 	if err != nil {
 		return exitCode(stderr, cmd, err)
 	}
@@ -194,4 +186,14 @@ Flags:
 	}
 	fmt.Fprintf(stdout, "wrote %d strings to %s (labels in %s/labels.tsv)\n", *count, *out, *out)
 	return 0
+}
+
+// loadMNISTSplit loads one split of MNIST from dir (default: $GTN_DATA/mnist,
+// then the GoMNIST module).
+func loadMNISTSplit(dir, split string) (*datasets.MNIST, error) {
+	dir, err := datasets.MNISTDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return datasets.LoadMNIST(dir, split)
 }
