@@ -39,9 +39,10 @@
 // the run goes on. The JSONL sink writes
 // whole records only (never a part of a line in one write), within 10 ms
 // of their completion, and syncs the file within a second of a write and
-// at the end, so that a run stopped by Ctrl-C, a kill or a crash leaves
-// whole lines, save at worst a last partial line after a power loss, which
-// the next run drops. Rerunning with
+// at the end, so that a run cancelled (gtn batch cancels on Ctrl-C and
+// SIGTERM) or failing leaves whole lines. A SIGKILL or a power loss may
+// leave a partial last line (the kernel may cut a write under way at a
+// page of the file), which the next run drops. Rerunning with
 // the same output resumes: pages that already have a record, failed ones
 // included, are skipped (Options.Force truncates the output and redoes
 // everything). An input named twice by the source is processed once.

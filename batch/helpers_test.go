@@ -81,6 +81,13 @@ func readRecords(t testing.TB, path string) []Record {
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		t.Fatalf("%s: last line not whole: %q", path, data[max(0, len(data)-80):])
 	}
+	return parseRecords(t, path, data)
+}
+
+// parseRecords parses the whole lines of a JSON Lines output, failing the
+// test on any line that is not a record.
+func parseRecords(t testing.TB, path string, data []byte) []Record {
+	t.Helper()
 	var recs []Record
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)

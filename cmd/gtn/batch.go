@@ -39,8 +39,10 @@ Runs a pipeline (one image input, a graph output) over many document images (PNG
 TIFF with every page, BMP, GIF) with all cores, writing one JSON line per page:
 {"file", "page", "pages", "output": {"text", "labels"}, "energy", "confidence", "error",
 "milliseconds"}; a pipeline with an amount grammar (pipelines/check-amount.yaml) adds
-"digits", "amount" and, given a threshold, "rejected" to the output, as gtn read prints them. An unreadable file gives a record with its error and the run goes on.
-An interrupted run leaves only whole lines; run it again with the same --out to finish
+"digits", "amount" and, given a threshold, "rejected" to the output, as gtn read prints
+them. An unreadable file gives a record with its error and the run goes on. An interrupted
+run (Ctrl-C, kill) leaves only whole lines (after kill -9 or a power loss a partial last
+line may remain, which the next run cuts off); run it again with the same --out to finish
 it (--force redoes everything). A summary goes to standard error.
 
 Examples:

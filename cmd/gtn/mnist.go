@@ -11,7 +11,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -619,10 +618,6 @@ func vcsRevision() string {
 	return rev
 }
 
-func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt)
-}
-
 const trainExamples = `  gtn mnist train --arch lenet5 --out lenet5.msgpack
   gtn mnist train --arch lenet5 --distort --out lenet5-distort.msgpack
   gtn mnist train --arch lenet5-modern --distort --out best.msgpack
@@ -666,7 +661,7 @@ func mnistTrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitCode(stderr, cmd, err)
 	}
-	ctx, stopSignals := signalContext()
+	ctx, stopSignals := interruptible()
 	defer stopSignals()
 	return exitCode(stderr, cmd, train(ctx, &o, data, commandLine("train", args), stdout, stderr))
 }
@@ -848,7 +843,7 @@ func mnistEval(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitCode(stderr, cmd, err)
 	}
-	ctx, stopSignals := signalContext()
+	ctx, stopSignals := interruptible()
 	defer stopSignals()
 	// Warm up (first-touch allocation of the tapes) on a few images, so
 	// the rate measures the steady state.
@@ -917,7 +912,7 @@ func mnistBench(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitCode(stderr, cmd, err)
 	}
-	ctx, stopSignals := signalContext()
+	ctx, stopSignals := interruptible()
 	defer stopSignals()
 	s, err := newSession(&o, data.train, nil)
 	if err != nil {

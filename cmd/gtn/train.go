@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/gotn/gotn/internal/progress"
 	"github.com/gotn/gotn/pipelines"
@@ -36,9 +37,10 @@ func loadPipelineMeta(path, model string) (*pipelines.Pipeline, map[string]strin
 	return p, meta, nil
 }
 
-// interruptible returns a context cancelled by Ctrl-C.
+// interruptible returns a context cancelled by Ctrl-C or a kill
+// (SIGTERM), so that a run ends with its outputs whole.
 func interruptible() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt)
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 // runTrain runs "gtn train PIPELINE [--out MODEL] [--resume]".
