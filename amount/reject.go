@@ -34,7 +34,7 @@ func At(outcomes []Outcome, t float64) OperatingPoint {
 	}
 	for _, o := range outcomes {
 		switch {
-		case !o.Answered || o.Confidence < t:
+		case !o.Answered || !(o.Confidence >= t): // a NaN confidence is no answer
 			p.Rejected++
 		case o.Correct:
 			p.Correct++
@@ -56,7 +56,7 @@ func At(outcomes []Outcome, t float64) OperatingPoint {
 func Calibrate(outcomes []Outcome, maxErrors float64) OperatingPoint {
 	var answered []Outcome
 	for _, o := range outcomes {
-		if o.Answered {
+		if o.Answered && !math.IsNaN(o.Confidence) {
 			answered = append(answered, o)
 		}
 	}

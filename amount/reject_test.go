@@ -25,6 +25,8 @@ func TestCalibrate(t *testing.T) {
 		{"most confident is wrong", []Outcome{o(0.9, false), o(0.8, true)}, 0,
 			OperatingPoint{math.Nextafter(0.9, 2), 0, 0, 1}},
 		{"no answer", []Outcome{none, none}, 0.01, OperatingPoint{math.Inf(1), 0, 0, 1}},
+		{"a NaN confidence is no answer", []Outcome{o(0.9, true), o(math.NaN(), true), o(0.5, true)}, 0.01,
+			OperatingPoint{0.5, 2.0 / 3, 0, 1.0 / 3}},
 	}
 	for _, tt := range tests {
 		got := Calibrate(tt.outcomes, tt.maxErrors)

@@ -107,6 +107,10 @@ type Options struct {
 // DefaultBatchSize is the default of Options.BatchSize.
 const DefaultBatchSize = 32
 
+// MaxBatchSize is the largest Options.BatchSize; larger ones are taken as
+// this.
+const MaxBatchSize = 1024
+
 // groupBytes is the size of the image files beyond which a group of pages
 // is not made larger.
 const groupBytes = 64 << 10
@@ -181,6 +185,9 @@ func RunTo(ctx context.Context, src Source, sink Sink, proc Processor, opt Optio
 	}
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = DefaultBatchSize
+	}
+	if opt.BatchSize > MaxBatchSize {
+		opt.BatchSize = MaxBatchSize
 	}
 	bp := opt.Batch
 	if bp == nil {

@@ -174,3 +174,19 @@ func TestEditDistanceAndSuggest(t *testing.T) {
 		t.Errorf("suggest for a far name: %q", s)
 	}
 }
+
+// TestNonFiniteNumbers checks that a number parameter refuses NaN and the
+// infinities, which no range check would catch.
+func TestNonFiniteNumbers(t *testing.T) {
+	for _, v := range []string{"NaN", ".nan", "Inf", "-.inf"} {
+		src := "pipeline: t\ninput: image\nnodes:\n  f: {use: field-locate, from: image, gap: " + v + "}\noutput: f\n"
+		dir := t.TempDir()
+		sp, err := ParseSpec(filepath.Join(dir, "p.yaml"), dir, []byte(src))
+		if err == nil {
+			_, err = Assemble(sp, DefaultRegistry())
+		}
+		if err == nil || !strings.Contains(err.Error(), "want a finite number") || !strings.Contains(err.Error(), "p.yaml:4:") {
+			t.Errorf("gap: %s: error %v, want p.yaml:4: ... want a finite number", v, err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package pipelines
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -212,8 +213,8 @@ func (v *value) asFloat() (float64, error) {
 		return 0, fmt.Errorf("want a number, got %s", v.describe())
 	}
 	f, err := strconv.ParseFloat(strings.ReplaceAll(v.text, "_", ""), 64)
-	if err != nil {
-		return 0, fmt.Errorf("want a number, got %q", v.text)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("want a finite number, got %q", v.text)
 	}
 	return f, nil
 }

@@ -128,6 +128,9 @@ func (f *FieldLocator) Candidates(b Bitmap) ([]Zone, error) {
 	cfg := f.cfg
 	// Scale down by an integer factor to about WorkHeight rows.
 	k := max(1, int(math.Round(float64(b.Height)/float64(cfg.WorkHeight))))
+	if b.Width < k {
+		return nil, nil // a sliver narrower than one work pixel holds no field
+	}
 	ww, wh := max(1, b.Width/k), max(1, b.Height/k)
 	work := Bitmap{Width: ww, Height: wh, Ink: make([]float32, ww*wh)}
 	// Each work pixel takes the darkest of its k×k pixels, so that thin

@@ -42,7 +42,13 @@ func RecognizeZones(tp *gtn.Tape, net recognizers.Network, zs *ZoneSegmentation)
 	n := 0
 	for _, s := range zs.Segs {
 		n += len(s.Segments)
-		if len(s.Segments) > 0 && (s.Images == nil || len(s.Images.Shape) != 4 || s.Images.Shape[0] != len(s.Segments) || s.Images.Shape[2] != h || s.Images.Shape[3] != w) {
+		if len(s.Segments) == 0 {
+			continue
+		}
+		if s.Images == nil || len(s.Images.Shape) != 4 || s.Images.Shape[0] != len(s.Segments) {
+			return nil, fmt.Errorf("transformers: recognize zones: %d segments without a [%d, 1, h, w] tensor of their images", len(s.Segments), len(s.Segments))
+		}
+		if s.Images.Shape[2] != h || s.Images.Shape[3] != w {
 			return nil, fmt.Errorf("transformers: recognize zones: segment images of %d×%d for %s, which takes %d×%d", s.Images.Shape[2], s.Images.Shape[3], net.Arch(), h, w)
 		}
 	}

@@ -62,8 +62,8 @@ Flags:
 		fs.Usage()
 		return 2
 	}
-	if *batchSize < 1 {
-		fmt.Fprintln(stderr, "gtn batch: --batch-size must be at least 1")
+	if *batchSize < 1 || *batchSize > batch.MaxBatchSize {
+		fmt.Fprintf(stderr, "gtn batch: --batch-size %d: want 1 to %d\n", *batchSize, batch.MaxBatchSize)
 		return 2
 	}
 	var src batch.Source
@@ -146,7 +146,7 @@ func withRejection(bp batch.BatchProcessor, threshold float64) batch.BatchProces
 		bp(ctx, pages, res, errs)
 		for i := range res {
 			if m, ok := res[i].Output.(map[string]any); ok && errs[i] == nil && res[i].Confidence != nil {
-				m["rejected"] = *res[i].Confidence < threshold
+				m["rejected"] = !(*res[i].Confidence >= threshold) // NaN: rejected
 			}
 		}
 	}

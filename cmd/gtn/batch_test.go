@@ -105,6 +105,9 @@ func TestBatchAndRunImages(t *testing.T) {
 	if code, _, _ := runGTN(t, "", "batch", pipe, "--in", imgs, "--out", out1, "--batch-size", "0"); code != 2 {
 		t.Errorf("--batch-size 0: exit %d, want 2", code)
 	}
+	if code, _, _ := runGTN(t, "", "batch", pipe, "--in", imgs, "--out", out1, "--batch-size", "2305843009213693952"); code != 2 {
+		t.Errorf("--batch-size 2^61: exit %d, want 2", code)
+	}
 	// gtn run prints the same answers, one line per image.
 	code, stdout, _ := runGTN(t, "", "run", pipe, filepath.Join(imgs, "a.png"), filepath.Join(imgs, "broken.png"))
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")

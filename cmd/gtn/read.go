@@ -122,6 +122,10 @@ Flags:
 		fmt.Fprintf(stderr, "gtn read: --split %q: want all, train or test\n", *split)
 		return 2
 	}
+	if !(*maxErrors >= 0 && *maxErrors <= 1) {
+		fmt.Fprintf(stderr, "gtn read: --max-errors %g: want a fraction in [0, 1]\n", *maxErrors)
+		return 2
+	}
 	r, err := loadReader(*pipe, *model, *field)
 	if err != nil {
 		fmt.Fprintln(stderr, "gtn read:", err)
@@ -381,7 +385,7 @@ func (r *reader) read(im *pipelines.Image) (reading, error) {
 		return reading{}, err
 	}
 	rd.Confidence = &conf
-	rd.Rejected = conf < r.threshold
+	rd.Rejected = !(conf >= r.threshold) // a NaN confidence is rejected
 	return rd, nil
 }
 
@@ -572,8 +576,8 @@ func sameAmount(a, b string) bool {
 	return ok1 && ok2 && x.Cmp(y) == 0
 }
 
-// score says what a reading got right: the text as written, the digits,
-// the amount (ok reports whether the label has each).
+// score says what a reading got right: the text as written, the digits and
+// the amount, each false when the label does not give it.
 func score(l label, rd reading) (text, digits, amt bool) {
 	text = rd.Text != nil && strings.ReplaceAll(*rd.Text, " ", "") == l.text
 	digits = rd.Digits != nil && *rd.Digits == l.digits

@@ -100,6 +100,7 @@ func TestReadRobustness(t *testing.T) {
 		{"faint.png", grayFunc(w, h, func(x, y int) uint8 { return 230 + at(x, y)/10 }), false, false},
 		{"blank.png", grayFunc(w, h, func(x, y int) uint8 { return 250 }), false, true},
 		{"tiny.png", grayFunc(1, 1, func(x, y int) uint8 { return 0 }), false, true},
+		{"sliver.png", grayFunc(5, 5000, func(x, y int) uint8 { return uint8(255 * (y % 2)) }), false, true},
 		{"photo.png", grayFunc(900, 600, func(x, y int) uint8 {
 			// Smooth shading, a dark disc and noise: a photograph.
 			v := 120 + 80*math.Sin(float64(x)/90)*math.Cos(float64(y)/70)
