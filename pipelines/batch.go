@@ -2,12 +2,14 @@ package pipelines
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"slices"
 	"sync"
 
 	"github.com/gotn/gotn/batch"
+	"github.com/gotn/gotn/graphs"
 	"github.com/gotn/gotn/gtn"
 )
 
@@ -110,6 +112,14 @@ func (p *Pipeline) BatchProcessor() (batch.BatchProcessor, error) {
 			}
 			g := out.(*gtn.GraphVar).G
 			ans, err := Interpret(g, p.Symbols)
+			if errors.Is(err, graphs.ErrNoPath) {
+				// Nothing on the page reads as an answer (a blank
+				// page, a grammar that accepts none of the readings):
+				// no answer, confidence 0, as gtn read reports it.
+				zero := 0.0
+				res[i] = batch.Result{Output: map[string]any{"text": nil, "labels": nil}, Confidence: &zero}
+				continue
+			}
 			if err == nil {
 				ans.Confidence, err = p.AnswerConfidence(g, ans)
 			}

@@ -139,14 +139,14 @@ Flags:
 }
 
 // withRejection adds "rejected" to the outputs of bp that are read by an
-// amount grammar (a map of fields): true when the answer's confidence is
-// below threshold, as gtn read judges it.
+// amount grammar (a map of fields) or hold no answer: true when there is
+// no answer or its confidence is below threshold, as gtn read judges it.
 func withRejection(bp batch.BatchProcessor, threshold float64) batch.BatchProcessor {
 	return func(ctx context.Context, pages []*batch.Page, res []batch.Result, errs []error) {
 		bp(ctx, pages, res, errs)
 		for i := range res {
 			if m, ok := res[i].Output.(map[string]any); ok && errs[i] == nil && res[i].Confidence != nil {
-				m["rejected"] = !(*res[i].Confidence >= threshold) // NaN: rejected
+				m["rejected"] = m["text"] == nil || !(*res[i].Confidence >= threshold) // NaN: rejected
 			}
 		}
 	}

@@ -139,10 +139,34 @@ func readRecords(t *testing.T, path string) []map[string]any {
 // gtn batch and with gtn read: the same answers, and the same rejections
 // at the model's calibrated threshold; --threshold 0 rejects nothing.
 func TestBatchChecksAsRead(t *testing.T) {
-	checks, err := filepath.Glob("../../testdata/checks/*.png")
-	if err != nil || len(checks) == 0 {
+	demo, err := filepath.Glob("../../testdata/checks/*.png")
+	if err != nil || len(demo) == 0 {
 		t.Fatalf("no demo checks: %v", err)
 	}
+	// The demo checks and a blank page, which reads as no answer.
+	in := t.TempDir()
+	for _, f := range demo {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(in, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	blank := image.NewGray(image.Rect(0, 0, 600, 250))
+	for i := range blank.Pix {
+		blank.Pix[i] = 250
+	}
+	f, err := os.Create(filepath.Join(in, "blank.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, blank); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	checks, _ := filepath.Glob(filepath.Join(in, "*.png"))
 	code, readOut, errs := runGTN(t, "", append([]string{"read"}, checks...)...)
 	if code != 0 {
 		t.Fatalf("gtn read: exit %d: %s", code, errs)
@@ -164,10 +188,10 @@ func TestBatchChecksAsRead(t *testing.T) {
 		rejected  func(a answer) bool
 	}{
 		{"", func(a answer) bool { return a.Rejected }},
-		{"0", func(answer) bool { return false }},
+		{"0", func(a answer) bool { return a.Text == "" }}, // no answer: always rejected
 	} {
 		out := filepath.Join(t.TempDir(), "amounts.jsonl")
-		args := []string{"batch", "../../pipelines/check-amount.yaml", "--model", "../../models/checks/amount.msgpack", "--in", "../../testdata/checks", "--out", out, "--quiet"}
+		args := []string{"batch", "../../pipelines/check-amount.yaml", "--model", "../../models/checks/amount.msgpack", "--in", in, "--out", out, "--quiet"}
 		if tc.threshold != "" {
 			args = append(args, "--threshold", tc.threshold)
 		}
