@@ -51,7 +51,7 @@ const (
 	NumZoneFeatures        // the number of features
 )
 
-// DefaultZoneWeights are the zone energy's initial weights (see
+// DefaultZoneWeights returns the zone energy's initial weights (see
 // ZoneEnergy): a logistic regression of "this zone holds the amount's
 // digits" on the features of the candidates (with DefaultField) of 150
 // generated checks (datasets.NewChecks, MNIST training digits, mixed
@@ -59,9 +59,11 @@ const (
 // L2 1e-5); the energy is minus the logit. On the next 150 checks the
 // field is among the 6 zones of lowest energy for 147 (98%), first for
 // 119. Global training refines them.
-var DefaultZoneWeights = [NumZoneFeatures]float32{
-	13.3183, -18.7659, -10.9305, 7.2174, 21.3651, -9.7460, -27.5507,
-	0.1824, 2.0342, 0.5646, -0.2261, -1.3593, 0.7079, -1.1822,
+func DefaultZoneWeights() [NumZoneFeatures]float32 {
+	return [NumZoneFeatures]float32{
+		13.3183, -18.7659, -10.9305, 7.2174, 21.3651, -9.7460, -27.5507,
+		0.1824, 2.0342, 0.5646, -0.2261, -1.3593, 0.7079, -1.1822,
+	}
 }
 
 // Zone is a candidate amount field.
@@ -387,7 +389,8 @@ type ZoneEnergy struct {
 // (DefaultZoneWeights); its parameter is named name.
 func NewZoneEnergy(name string) *ZoneEnergy {
 	z := &ZoneEnergy{W: gtn.NewParam(name, NumZoneFeatures)}
-	copy(z.W.Value.Data, DefaultZoneWeights[:])
+	w := DefaultZoneWeights()
+	copy(z.W.Value.Data, w[:])
 	return z
 }
 
