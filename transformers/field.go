@@ -1,6 +1,7 @@
 package transformers
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"math"
@@ -469,7 +470,13 @@ func (f *FieldLocator) Locate(b Bitmap, ze *ZoneEnergy) ([]Zone, error) {
 // field. The energy is minus the logit, so the field's zones get low
 // energies. It runs epochs of full-batch gradient descent with an L2
 // penalty l2 and returns the weights and the final mean log loss.
-func FitZoneWeights(feats [][NumZoneFeatures]float32, field []bool, epochs int, rate, l2 float64) ([NumZoneFeatures]float32, float64) {
+func FitZoneWeights(feats [][NumZoneFeatures]float32, field []bool, epochs int, rate, l2 float64) ([NumZoneFeatures]float32, float64, error) {
+	switch {
+	case len(feats) == 0:
+		return [NumZoneFeatures]float32{}, 0, errors.New("transformers: FitZoneWeights: no candidates")
+	case len(field) != len(feats):
+		return [NumZoneFeatures]float32{}, 0, fmt.Errorf("transformers: FitZoneWeights: %d labels for %d candidates", len(field), len(feats))
+	}
 	var w [NumZoneFeatures]float64
 	n := float64(len(feats))
 	var loss float64
@@ -508,5 +515,5 @@ func FitZoneWeights(feats [][NumZoneFeatures]float32, field []bool, epochs int, 
 	for k, v := range w {
 		out[k] = float32(-v)
 	}
-	return out, loss
+	return out, loss, nil
 }

@@ -120,3 +120,46 @@ func TestRecognizeZonesUnion(t *testing.T) {
 		t.Error("a check without zones has a path")
 	}
 }
+
+// TestFitZoneWeights fits the zone energy on candidates that one feature
+// separates: the fields must get the lower energies; bad input is an
+// error.
+func TestFitZoneWeights(t *testing.T) {
+	var feats [][NumZoneFeatures]float32
+	var field []bool
+	for i := range 40 {
+		var f [NumZoneFeatures]float32
+		f[0] = 1 // a bias feature
+		f[3] = float32(i%4) / 4
+		isField := i%4 == 3
+		if isField {
+			f[5] = 1
+		}
+		feats = append(feats, f)
+		field = append(field, isField)
+	}
+	w, loss, err := FitZoneWeights(feats, field, 2000, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loss > 0.1 {
+		t.Errorf("final log loss %.3f on separable candidates, want < 0.1", loss)
+	}
+	energy := func(f [NumZoneFeatures]float32) (e float32) {
+		for k := range f {
+			e += w[k] * f[k]
+		}
+		return e
+	}
+	for i, f := range feats {
+		if field[i] != (energy(f) < 0) {
+			t.Errorf("candidate %d (field %v): energy %.3f", i, field[i], energy(f))
+		}
+	}
+	if _, _, err := FitZoneWeights(nil, nil, 10, 1, 0); err == nil {
+		t.Error("no candidates: no error")
+	}
+	if _, _, err := FitZoneWeights(feats, field[:3], 10, 1, 0); err == nil {
+		t.Error("3 labels for 40 candidates: no error")
+	}
+}
