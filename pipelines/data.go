@@ -88,7 +88,10 @@ type mnistData struct {
 	distort *datasets.Distorter
 }
 
-func newMNISTData(a *Args) (Dataset, error) {
+// loadMNISTParams loads the MNIST split named by a's "split" parameter
+// from its "dir" parameter (default: $GTN_DATA/mnist, then the GoMNIST
+// module).
+func loadMNISTParams(a *Args) (*datasets.MNIST, error) {
 	dir, err := datasets.MNISTDir(a.Path("dir"))
 	if err != nil {
 		return nil, a.Errorf("dir", "%v", err)
@@ -96,6 +99,14 @@ func newMNISTData(a *Args) (Dataset, error) {
 	m, err := datasets.LoadMNIST(dir, a.String("split"))
 	if err != nil {
 		return nil, a.Errorf("split", "%v", err)
+	}
+	return m, nil
+}
+
+func newMNISTData(a *Args) (Dataset, error) {
+	m, err := loadMNISTParams(a)
+	if err != nil {
+		return nil, err
 	}
 	if n := a.Int("limit"); n > 0 && n < m.Len() {
 		m = m.Head(n)

@@ -40,13 +40,9 @@ func checksParams(field bool) []ParamSpec {
 
 // openChecks builds the generator described by checksParams.
 func openChecks(a *Args) (*datasets.Checks, error) {
-	dir, err := datasets.MNISTDir(a.Path("dir"))
+	m, err := loadMNISTParams(a)
 	if err != nil {
-		return nil, a.Errorf("dir", "%v", err)
-	}
-	m, err := datasets.LoadMNIST(dir, a.String("split"))
-	if err != nil {
-		return nil, a.Errorf("split", "%v", err)
+		return nil, err
 	}
 	cfg := datasets.DefaultChecks()
 	cfg.Style = a.String("style")

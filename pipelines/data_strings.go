@@ -44,13 +44,9 @@ func digitStringParams() []ParamSpec {
 
 // openDigitStrings builds the generator described by digitStringParams.
 func openDigitStrings(a *Args) (*datasets.DigitStrings, error) {
-	dir, err := datasets.MNISTDir(a.Path("dir"))
+	m, err := loadMNISTParams(a)
 	if err != nil {
-		return nil, a.Errorf("dir", "%v", err)
-	}
-	m, err := datasets.LoadMNIST(dir, a.String("split"))
-	if err != nil {
-		return nil, a.Errorf("split", "%v", err)
+		return nil, err
 	}
 	cfg := datasets.DefaultDigitStrings()
 	cfg.MinLen, cfg.MaxLen = a.Int("min_len"), a.Int("max_len")

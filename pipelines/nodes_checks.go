@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 
 	"github.com/gotn/gotn/amount"
 	"github.com/gotn/gotn/graphs"
@@ -104,14 +103,9 @@ func newAmountGrammar(a *Args) (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(a.Path("file"))
+	g, err := readGraphFile(a, &graphs.TextOptions{ISymbols: isyms, OSymbols: osyms})
 	if err != nil {
-		return nil, a.Errorf("file", "%v", err)
-	}
-	defer f.Close()
-	g, err := graphs.ReadText(f, a.Path("file"), &graphs.TextOptions{ISymbols: isyms, OSymbols: osyms})
-	if err != nil {
-		return nil, a.Errorf("file", "%v", err)
+		return nil, err
 	}
 	// Every output symbol the grammar writes must be one amount.Decode
 	// knows.

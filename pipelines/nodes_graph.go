@@ -193,6 +193,20 @@ func graphNodeTypes() []*NodeType {
 	}
 }
 
+// readGraphFile reads the AT&T text graph of a's "file" parameter.
+func readGraphFile(a *Args, opt *graphs.TextOptions) (*graphs.Graph, error) {
+	f, err := os.Open(a.Path("file"))
+	if err != nil {
+		return nil, a.Errorf("file", "%v", err)
+	}
+	defer f.Close()
+	g, err := graphs.ReadText(f, a.Path("file"), opt)
+	if err != nil {
+		return nil, a.Errorf("file", "%v", err)
+	}
+	return g, nil
+}
+
 func newConstGraph(a *Args) (Node, error) {
 	isyms, err := readSymbolsParam(a, "isymbols")
 	if err != nil {
@@ -207,14 +221,9 @@ func newConstGraph(a *Args) (Node, error) {
 	case a.Has("file") == a.Has("text"):
 		return nil, a.Errorf("file", "give exactly one of file and text")
 	case a.Has("file"):
-		f, err := os.Open(a.Path("file"))
+		g, err := readGraphFile(a, opt)
 		if err != nil {
-			return nil, a.Errorf("file", "%v", err)
-		}
-		defer f.Close()
-		g, err := graphs.ReadText(f, a.Path("file"), opt)
-		if err != nil {
-			return nil, a.Errorf("file", "%v", err)
+			return nil, err
 		}
 		return constGraph{g}, nil
 	}

@@ -35,9 +35,9 @@ func lengthGrammar(t testing.TB, chars, maxLen int) *graphs.Graph {
 	return g
 }
 
-// hosLoss runs the HOS reader on c (segmentation energy se) and returns
-// the loss of its interpretation graph for target chars.
-func hosLoss(tp *gtn.Tape, h *HOS, net recognizers.Network, se *SegmentEnergy, grammar *graphs.Graph, c *canvas, chars []int, loss gtn.Loss) (*gtn.Var, error) {
+// hosInterp runs the HOS reader on c (segmentation energy se) and returns
+// its interpretation graph.
+func hosInterp(tp *gtn.Tape, h *HOS, net recognizers.Network, se *SegmentEnergy, grammar *graphs.Graph, c *canvas) (*gtn.GraphVar, error) {
 	seg, err := h.Segment(c.bitmap())
 	if err != nil {
 		return nil, err
@@ -49,15 +49,22 @@ func hosLoss(tp *gtn.Tape, h *HOS, net recognizers.Network, se *SegmentEnergy, g
 	if err != nil {
 		return nil, err
 	}
-	interp, err := tp.Compose(rg, tp.Graph(grammar))
+	return tp.Compose(rg, tp.Graph(grammar))
+}
+
+// hosLoss runs the HOS reader on c and returns the loss of its
+// interpretation graph for target chars.
+func hosLoss(tp *gtn.Tape, h *HOS, net recognizers.Network, se *SegmentEnergy, grammar *graphs.Graph, c *canvas, chars []int, loss gtn.Loss) (*gtn.Var, error) {
+	interp, err := hosInterp(tp, h, net, se, grammar, c)
 	if err != nil {
 		return nil, err
 	}
 	return tp.GraphLoss(interp, labelsOf(chars), loss)
 }
 
-// sdnnLoss runs the SDNN reader on c and returns the loss for chars.
-func sdnnLoss(tp *gtn.Tape, s *SDNN, cm, grammar *graphs.Graph, c *canvas, chars []int, loss gtn.Loss) (*gtn.Var, error) {
+// sdnnInterp runs the SDNN reader on c (character model cm) and returns
+// its interpretation graph.
+func sdnnInterp(tp *gtn.Tape, s *SDNN, cm, grammar *graphs.Graph, c *canvas) (*gtn.GraphVar, error) {
 	e, err := s.Forward(tp, c.bitmap())
 	if err != nil {
 		return nil, err
@@ -70,7 +77,12 @@ func sdnnLoss(tp *gtn.Tape, s *SDNN, cm, grammar *graphs.Graph, c *canvas, chars
 	if err != nil {
 		return nil, err
 	}
-	interp, err := tp.Compose(det, tp.Graph(grammar))
+	return tp.Compose(det, tp.Graph(grammar))
+}
+
+// sdnnLoss runs the SDNN reader on c and returns the loss for chars.
+func sdnnLoss(tp *gtn.Tape, s *SDNN, cm, grammar *graphs.Graph, c *canvas, chars []int, loss gtn.Loss) (*gtn.Var, error) {
+	interp, err := sdnnInterp(tp, s, cm, grammar, c)
 	if err != nil {
 		return nil, err
 	}
@@ -237,18 +249,7 @@ func TestSelectPathsGradient(t *testing.T) {
 	grammar := lengthGrammar(t, 3, 5)
 	c, chars := toyString(rng, 3)
 	interp := func(tp *gtn.Tape) (*gtn.GraphVar, error) {
-		seg, err := h.Segment(c.bitmap())
-		if err != nil {
-			return nil, err
-		}
-		if err := se.Forward(tp, seg); err != nil {
-			return nil, err
-		}
-		rg, err := Recognize(tp, net, seg)
-		if err != nil {
-			return nil, err
-		}
-		return tp.Compose(rg, tp.Graph(grammar))
+		return hosInterp(tp, h, net, se, grammar, c)
 	}
 	params := append(se.Params(), net.Params()...)
 	for _, beta := range []float64{1, 0.5} {

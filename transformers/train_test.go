@@ -58,18 +58,7 @@ func TestTrainToyGlobally(t *testing.T) {
 		net := tinyNet(t, 4, 1)
 		se := NewSegmentEnergy("seg")
 		interp := func(tp *gtn.Tape, c *canvas) (*gtn.GraphVar, error) {
-			seg, err := h.Segment(c.bitmap())
-			if err != nil {
-				return nil, err
-			}
-			if err := se.Forward(tp, seg); err != nil {
-				return nil, err
-			}
-			rg, err := Recognize(tp, net, seg)
-			if err != nil {
-				return nil, err
-			}
-			return tp.Compose(rg, tp.Graph(grammar))
+			return hosInterp(tp, h, net, se, grammar, c)
 		}
 		before := readAccuracy(t, test, testT, interp)
 		acc := trainToy(t, append(se.Params(), net.Params()...), train, trainT, interp, nll, 12)
@@ -93,19 +82,7 @@ func TestTrainToyGlobally(t *testing.T) {
 			t.Fatal(err)
 		}
 		interp := func(tp *gtn.Tape, c *canvas) (*gtn.GraphVar, error) {
-			e, err := s.Forward(tp, c.bitmap())
-			if err != nil {
-				return nil, err
-			}
-			pg, err := PositionGraph(tp, e)
-			if err != nil {
-				return nil, err
-			}
-			det, err := tp.Compose(pg, tp.Graph(cm))
-			if err != nil {
-				return nil, err
-			}
-			return tp.Compose(det, tp.Graph(grammar))
+			return sdnnInterp(tp, s, cm, grammar, c)
 		}
 		before := readAccuracy(t, test, testT, interp)
 		acc := trainToy(t, net.Params(), train, trainT, interp, nll, 25)
