@@ -26,21 +26,7 @@ var _ streams.Flow = (*pool[int, int])(nil)
 // hold n elements each, so that a worker rarely waits for the stages
 // around it to be scheduled.
 func newPool[T, R any](fn func(T) R, n int) *pool[T, R] {
-	n = max(n, 1)
-	p := &pool[T, R]{in: make(chan any, 4*n), out: make(chan any, 4*n)}
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			for v := range p.in {
-				p.out <- fn(v.(T))
-			}
-		})
-	}
-	go func() {
-		wg.Wait()
-		close(p.out)
-	}()
-	return p
+	return newFlatPool(func(v T, emit func(R)) { emit(fn(v)) }, n)
 }
 
 // newFlatPool returns a flow running fn in n goroutines, emitting the

@@ -104,7 +104,7 @@ Flags:
 		opt.Progress = stderr
 	}
 	if *cpuProfile != "" {
-		stopProfile, err := startCPUProfile(*cpuProfile)
+		stopProfile, err := startRecording(*cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile)
 		if err != nil {
 			fmt.Fprintln(stderr, "gtn batch:", err)
 			return 1
@@ -112,7 +112,7 @@ Flags:
 		defer stopProfile()
 	}
 	if *traceFile != "" {
-		stopTrace, err := startTrace(*traceFile)
+		stopTrace, err := startRecording(*traceFile, trace.Start, trace.Stop)
 		if err != nil {
 			fmt.Fprintln(stderr, "gtn batch:", err)
 			return 1
@@ -165,36 +165,20 @@ func printFlags(fs *flag.FlagSet, hidden ...string) {
 	all.PrintDefaults()
 }
 
-// startCPUProfile starts writing a CPU profile to path; stop ends it and
-// closes the file.
-func startCPUProfile(path string) (stop func(), err error) {
+// startRecording starts writing a CPU profile (pprof.StartCPUProfile,
+// pprof.StopCPUProfile) or an execution trace (trace.Start, trace.Stop)
+// to path; stop ends it and closes the file.
+func startRecording(path string, start func(io.Writer) error, end func()) (stop func(), err error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
+	if err := start(f); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}, nil
-}
-
-// startTrace starts writing an execution trace to path; stop ends it and
-// closes the file.
-func startTrace(path string) (stop func(), err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := trace.Start(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() {
-		trace.Stop()
+		end()
 		f.Close()
 	}, nil
 }

@@ -188,12 +188,14 @@ Flags:
 	return 0
 }
 
-// loadMNISTSplit loads one split of MNIST from dir (default: $GTN_DATA/mnist,
-// then the GoMNIST module).
+// loadMNISTSplit loads one split of MNIST as loadMNIST does.
 func loadMNISTSplit(dir, split string) (*datasets.MNIST, error) {
-	dir, err := datasets.MNISTDir(dir)
+	d, err := loadMNIST(dir, 0, split == "train", split == "test")
 	if err != nil {
 		return nil, err
 	}
-	return datasets.LoadMNIST(dir, split)
+	if split == "train" {
+		return d.train, nil
+	}
+	return d.test, nil
 }
