@@ -274,14 +274,14 @@ func (d *checkPiecesData) Example(i int, augment uint64) (Example, error) {
 		return d.example(p.images.Data[p.k*d.frame*d.frame:(p.k+1)*d.frame*d.frame], string(p.char), fmt.Sprintf("orand-piece#%d", j)), nil
 	}
 	for try := uint64(0); try < 16; try++ {
-		variant := augment
-		if try > 0 {
+		var variant uint64 // 0: check i itself
+		switch {
+		case try > 0:
 			variant = pieceHash(augment, try)
+		case d.checks.fresh:
+			variant = augment
 		}
-		ck := d.checks.checks.Check(i)
-		if d.checks.fresh || try > 0 {
-			ck = d.checks.checks.Variant(i, variant)
-		}
+		ck := d.checks.checks.Variant(i, variant)
 		im := checkImage(ck, "")
 		b := bitmapOf(im, d.clean)
 		seg, err := d.hos.Segment(b)
