@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/gotn/gotn/datasets"
-	"github.com/gotn/gotn/recognizers"
 	"github.com/gotn/gotn/transformers"
 )
 
@@ -336,11 +335,5 @@ func isDigit(s string) bool { return len(s) == 1 && s[0] >= '0' && s[0] <= '9' }
 
 // example wraps a segment's frame (LeNet levels) as an image in [0, 1].
 func (d *checkPiecesData) example(frame []float32, target, name string) Example {
-	f := d.frame
-	im := &Image{Width: f, Height: f, Ink: make([]float32, f*f), File: name}
-	const bg, scale = recognizers.LeNetBackground, recognizers.LeNetInk - recognizers.LeNetBackground
-	for q, v := range frame {
-		im.Ink[q] = (v - bg) / scale
-	}
-	return Example{Inputs: []any{im}, Target: []string{target}}
+	return Example{Inputs: []any{frameImage(frame, d.frame, name)}, Target: []string{target}}
 }

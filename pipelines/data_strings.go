@@ -201,16 +201,23 @@ func (d *digitPiecesData) Example(i int, augment uint64) (Example, error) {
 	}
 	k := pick[int((h&0xffffffff)%uint64(len(pick)))]
 	f := d.hos.Config().Frame
-	im := &Image{Width: f, Height: f, Ink: make([]float32, f*f), File: fmt.Sprintf("digit-string#%d/segment%d", i, k)}
-	const bg, scale = recognizers.LeNetBackground, recognizers.LeNetInk - recognizers.LeNetBackground
-	for p, v := range seg.Images.Data[k*f*f : (k+1)*f*f] {
-		im.Ink[p] = (v - bg) / scale
-	}
+	im := frameImage(seg.Images.Data[k*f*f:(k+1)*f*f], f, fmt.Sprintf("digit-string#%d/segment%d", i, k))
 	target := JunkSymbol
 	if t := truth[k]; t >= 0 {
 		target = strconv.Itoa(s.Labels[t])
 	}
 	return Example{Inputs: []any{im}, Target: []string{target}}, nil
+}
+
+// frameImage turns a segment's f×f frame, at LeNet's levels (as the
+// segmenters normalise it), into an image with ink in [0, 1].
+func frameImage(frame []float32, f int, name string) *Image {
+	im := &Image{Width: f, Height: f, Ink: make([]float32, f*f), File: name}
+	const bg, scale = recognizers.LeNetBackground, recognizers.LeNetInk - recognizers.LeNetBackground
+	for q, v := range frame {
+		im.Ink[q] = (v - bg) / scale
+	}
+	return im
 }
 
 // pieceHash mixes an example's index and augment seed (SplitMix64).
@@ -566,11 +573,7 @@ func (d *orandPiecesData) Example(i int, augment uint64) (Example, error) {
 		p = d.junks[j]
 	}
 	f := d.frame
-	im := &Image{Width: f, Height: f, Ink: make([]float32, f*f), File: fmt.Sprintf("orand-piece#%d", i)}
-	const bg, scale = recognizers.LeNetBackground, recognizers.LeNetInk - recognizers.LeNetBackground
-	for q, v := range p.images.Data[p.k*f*f : (p.k+1)*f*f] {
-		im.Ink[q] = (v - bg) / scale
-	}
+	im := frameImage(p.images.Data[p.k*f*f:(p.k+1)*f*f], f, fmt.Sprintf("orand-piece#%d", i))
 	if augment != 0 && d.distort != nil {
 		src := im.Ink
 		im.Ink = make([]float32, f*f)
