@@ -146,7 +146,7 @@ func withRejection(bp batch.BatchProcessor, threshold float64) batch.BatchProces
 		bp(ctx, pages, res, errs)
 		for i := range res {
 			if m, ok := res[i].Output.(map[string]any); ok && errs[i] == nil && res[i].Confidence != nil {
-				m["rejected"] = m["text"] == nil || !(*res[i].Confidence >= threshold) // NaN: rejected
+				m["rejected"] = m["text"] == nil || rejected(*res[i].Confidence, threshold)
 			}
 		}
 	}

@@ -198,6 +198,10 @@ func loadReader(file, model string, field bool) (*reader, error) {
 	return r, nil
 }
 
+// rejected reports whether an answer of confidence conf is rejected at
+// threshold t: when it is below t, or NaN.
+func rejected(conf, t float64) bool { return !(conf >= t) }
+
 // modelThreshold returns the reject threshold calibrated for pipeline p
 // that a model's metadata holds (the pipeline's own, else a general one);
 // ok is false when it holds none.
@@ -385,7 +389,7 @@ func (r *reader) read(im *pipelines.Image) (reading, error) {
 		return reading{}, err
 	}
 	rd.Confidence = &conf
-	rd.Rejected = !(conf >= r.threshold) // a NaN confidence is rejected
+	rd.Rejected = rejected(conf, r.threshold)
 	return rd, nil
 }
 
