@@ -423,7 +423,7 @@ func (r *run) expand(ins []*input, emit func([]*job)) {
 	)
 	for _, in := range ins {
 		for _, j := range r.read(in) {
-			if r.first.CompareAndSwap(false, true) {
+			if !r.first.Load() && r.first.CompareAndSwap(false, true) {
 				emit([]*job{j})
 				continue
 			}
