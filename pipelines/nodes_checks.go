@@ -403,18 +403,9 @@ func (n zoneSegmentNode) Run(rc *RunContext, in []any) (any, error) {
 	zs := in[0].(*transformers.ZoneSegmentation)
 	out := &transformers.ZoneSegmentation{Zones: zs.Zones, Energy: zs.Energy, Segs: make([]*transformers.Segmentation, len(zs.Zones))}
 	for i, z := range zs.Zones {
-		b := z.Ink
-		if n.clean {
-			b = transformers.Clean(b, max(9, b.Height/5))
-		}
-		seg, err := n.hos.Segment(b)
+		seg, err := n.segment(rc.Tape, cleaned(z.Ink, n.clean))
 		if err != nil {
 			return nil, fmt.Errorf("zone %d: %w", i, err)
-		}
-		if n.energy != nil {
-			if err := n.energy.Forward(rc.Tape, seg); err != nil {
-				return nil, err
-			}
 		}
 		out.Segs[i] = seg
 	}

@@ -17,9 +17,13 @@ var cleanParam = ParamSpec{Name: "clean", Kind: Bool, Default: false, Doc: "remo
 
 // bitmapOf returns the ink of a pipeline image, cleaned if asked.
 func bitmapOf(im *Image, clean bool) transformers.Bitmap {
-	b := transformers.Bitmap{Width: im.Width, Height: im.Height, Ink: im.Ink}
+	return cleaned(transformers.Bitmap{Width: im.Width, Height: im.Height, Ink: im.Ink}, clean)
+}
+
+// cleaned returns b with its paper background removed if clean.
+func cleaned(b transformers.Bitmap, clean bool) transformers.Bitmap {
 	if clean {
-		b = transformers.Clean(b, max(9, im.Height/5))
+		b = transformers.Clean(b, max(9, b.Height/5))
 	}
 	return b
 }
@@ -215,12 +219,22 @@ func newHOSNode(a *Args) (Node, error) {
 
 func (n *hosNode) Run(rc *RunContext, in []any) (any, error) {
 	im := in[0].(*Image)
-	seg, err := n.hos.Segment(bitmapOf(im, n.clean))
+	seg, err := n.segment(rc.Tape, bitmapOf(im, n.clean))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", im.File, err)
 	}
+	return seg, nil
+}
+
+// segment cuts b (already cleaned if the node cleans) and puts the
+// segmentation energy on the tape.
+func (n *hosNode) segment(tp *gtn.Tape, b transformers.Bitmap) (*transformers.Segmentation, error) {
+	seg, err := n.hos.Segment(b)
+	if err != nil {
+		return nil, err
+	}
 	if n.energy != nil {
-		if err := n.energy.Forward(rc.Tape, seg); err != nil {
+		if err := n.energy.Forward(tp, seg); err != nil {
 			return nil, err
 		}
 	}
