@@ -261,7 +261,7 @@ func loadDefault(d defaultReader) (*pipelines.Pipeline, map[string]string, error
 	if err := copyTree(models.ReaderFiles(), ".", filepath.Join(dir, "models")); err != nil {
 		return nil, nil, fmt.Errorf("embedded models: %w", err)
 	}
-	data, err := os.ReadFile(filepath.Join(pdir, d.pipeline))
+	data, err := fs.ReadFile(pipelines.Files(), d.pipeline)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -273,11 +273,10 @@ func loadDefault(d defaultReader) (*pipelines.Pipeline, map[string]string, error
 	if err != nil {
 		return nil, nil, err
 	}
+	// The pipeline's nodes have loaded their weights from the model it
+	// names (d.model); its metadata holds the reject thresholds.
 	m, err := gtn.LoadModel(filepath.Join(dir, "models", filepath.FromSlash(d.model)))
 	if err != nil {
-		return nil, nil, fmt.Errorf("embedded model: %w", err)
-	}
-	if err := loadWeights(p, m, d.model); err != nil {
 		return nil, nil, fmt.Errorf("embedded model: %w", err)
 	}
 	return p, m.Meta, nil
