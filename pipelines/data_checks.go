@@ -163,6 +163,7 @@ func checkPiecesSource() *DataSource {
 			ParamSpec{Name: "body", Kind: Int, Default: 24, Doc: "as hos-segment's body"},
 			ParamSpec{Name: "max_span", Kind: Int, Default: 4, Doc: "as hos-segment's max_span"},
 			ParamSpec{Name: "clean", Kind: Bool, Default: true, Doc: cleanParam.Doc},
+			rulesParam,
 		),
 		New: func(a *Args) (Dataset, error) {
 			c, err := openChecks(a)
@@ -176,7 +177,7 @@ func checkPiecesSource() *DataSource {
 				return nil, a.Errorf("", "%v", err)
 			}
 			d := &checkPiecesData{checks: checksData{checks: c, fresh: a.Bool("fresh")}, hos: hos, frame: cfg.Frame,
-				clean: a.Bool("clean"), junk: a.Float("junk"), symbols: a.Float("symbols")}
+				prep: preparationOf(a), junk: a.Float("junk"), symbols: a.Float("symbols")}
 			if d.junk < 0 || d.junk >= 1 {
 				return nil, a.Errorf("junk", "junk must be in [0, 1), got %g", d.junk)
 			}
@@ -197,7 +198,7 @@ type checkPiecesData struct {
 	checks         checksData
 	hos            *transformers.HOS
 	frame          int
-	clean          bool
+	prep           preparation
 	junk, symbols  float64
 	orandChars     []orandPiece
 	orandJunk      []orandPiece
@@ -223,7 +224,7 @@ func (d *checkPiecesData) addORAND(a *Args) error {
 		if len(im.Boxes) == 0 || len(im.Boxes) != len(im.Label) {
 			continue
 		}
-		b := bitmapOf(&Image{Width: im.Width, Height: im.Height, Ink: im.Ink}, true)
+		b := bitmapOf(&Image{Width: im.Width, Height: im.Height, Ink: im.Ink}, preparation{clean: true, rules: d.prep.rules})
 		seg, err := d.hos.Segment(b)
 		if err != nil {
 			return fmt.Errorf("check-pieces: %s: %w", im.File, err)
@@ -282,7 +283,7 @@ func (d *checkPiecesData) Example(i int, augment uint64) (Example, error) {
 		}
 		ck := d.checks.checks.Variant(i, variant)
 		im := checkImage(ck, "")
-		b := bitmapOf(im, d.clean)
+		b := bitmapOf(im, d.prep)
 		seg, err := d.hos.Segment(b)
 		if err != nil {
 			continue // a field the segmenter cannot cut (rare): another one

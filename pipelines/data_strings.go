@@ -451,6 +451,7 @@ func orandPiecesSource() *DataSource {
 			{Name: "frame", Kind: Int, Default: 32, Doc: "as hos-segment's frame"},
 			{Name: "body", Kind: Int, Default: 24, Doc: "as hos-segment's body"},
 			{Name: "max_span", Kind: Int, Default: 4, Doc: "as hos-segment's max_span"},
+			rulesParam,
 		}, splitParams...),
 		New: func(a *Args) (Dataset, error) {
 			dir, err := datasets.ORANDDir(a.Path("dir"))
@@ -468,6 +469,7 @@ func orandPiecesSource() *DataSource {
 				return nil, a.Errorf("", "%v", err)
 			}
 			d := &orandPiecesData{junk: a.Float("junk"), frame: cfg.Frame, marks: a.Bool("marks")}
+			prep := preparation{clean: true, rules: a.Bool("rules")}
 			if a.Bool("distort") {
 				if d.distort, err = datasets.NewDistorter(cfg.Frame, cfg.Frame, pieceDistortion, datasets.Elastic{}); err != nil {
 					return nil, a.Errorf("distort", "%v", err)
@@ -479,7 +481,7 @@ func orandPiecesSource() *DataSource {
 				if len(im.Boxes) == 0 || len(im.Boxes) != len(im.Label) {
 					continue
 				}
-				b := bitmapOf(&Image{Width: im.Width, Height: im.Height, Ink: im.Ink}, true)
+				b := bitmapOf(&Image{Width: im.Width, Height: im.Height, Ink: im.Ink}, prep)
 				seg, err := hos.Segment(b)
 				if err != nil {
 					return nil, err

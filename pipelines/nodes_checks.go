@@ -403,7 +403,7 @@ func (n zoneSegmentNode) Run(rc *RunContext, in []any) (any, error) {
 	zs := in[0].(*transformers.ZoneSegmentation)
 	out := &transformers.ZoneSegmentation{Zones: zs.Zones, Energy: zs.Energy, Segs: make([]*transformers.Segmentation, len(zs.Zones))}
 	for i, z := range zs.Zones {
-		seg, err := n.segment(rc.Tape, cleaned(z.Ink, n.clean))
+		seg, err := n.segment(rc.Tape, n.prep.apply(z.Ink))
 		if err != nil {
 			return nil, fmt.Errorf("zone %d: %w", i, err)
 		}

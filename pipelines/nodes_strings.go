@@ -13,17 +13,35 @@ import (
 // its segments (*transformers.Segmentation).
 const SegmentationType Type = "segmentation"
 
-var cleanParam = ParamSpec{Name: "clean", Kind: Bool, Default: false, Doc: "remove a textured paper background and stretch the ink's contrast first (scanned documents such as bank checks)"}
+var (
+	cleanParam = ParamSpec{Name: "clean", Kind: Bool, Default: false, Doc: "remove a textured paper background and stretch the ink's contrast first (scanned documents such as bank checks)"}
+	rulesParam = ParamSpec{Name: "rules", Kind: Bool, Default: false, Doc: "erase printed rules and the box around a field first (after clean), keeping the strokes that touch them: otherwise an underline or a box sets the height the characters are scaled by"}
+)
 
-// bitmapOf returns the ink of a pipeline image, cleaned if asked.
-func bitmapOf(im *Image, clean bool) transformers.Bitmap {
-	return cleaned(transformers.Bitmap{Width: im.Width, Height: im.Height, Ink: im.Ink}, clean)
+// preparation says how a document image is prepared before it is read:
+// the clean and rules parameters of the nodes and data sources that
+// segment ink.
+type preparation struct{ clean, rules bool }
+
+// preparationOf returns the preparation that a's clean and rules
+// parameters ask for.
+func preparationOf(a *Args) preparation {
+	return preparation{clean: a.Bool("clean"), rules: a.Bool("rules")}
 }
 
-// cleaned returns b with its paper background removed if clean.
-func cleaned(b transformers.Bitmap, clean bool) transformers.Bitmap {
-	if clean {
+// bitmapOf returns the ink of a pipeline image, prepared.
+func bitmapOf(im *Image, p preparation) transformers.Bitmap {
+	return p.apply(transformers.Bitmap{Width: im.Width, Height: im.Height, Ink: im.Ink})
+}
+
+// apply returns b with its paper background removed if p.clean, then its
+// rules erased if p.rules.
+func (p preparation) apply(b transformers.Bitmap) transformers.Bitmap {
+	if p.clean {
 		b = transformers.Clean(b, max(9, b.Height/5))
+	}
+	if p.rules {
+		b = transformers.RemoveRules(b, 0.3)
 	}
 	return b
 }
@@ -47,7 +65,7 @@ func stringNodeTypes() []*NodeType {
 				{Name: "cut_width", Kind: Float, Default: 0.45, Doc: "components at least this wide (in bodies) are cut"},
 				{Name: "energy", Kind: Bool, Default: true, Doc: "learn a segmentation energy (else segmentation is left to the recognizer)"},
 				{Name: "lr_scale", Kind: Float, Default: 30.0, Doc: "multiplies the learning rate of the segmentation energy's weights (their gradients are small next to the recognizer's)"},
-				cleanParam,
+				cleanParam, rulesParam,
 			}, modelParams...),
 			New: newHOSNode,
 		},
@@ -69,7 +87,7 @@ func stringNodeTypes() []*NodeType {
 				{Name: "classes", Kind: Int, Required: true, Doc: "number of classes: the characters, then the junk class (no character centred)"},
 				{Name: "body", Kind: Int, Default: 24, Doc: "height the string's ink is scaled to"},
 				{Name: "pad", Kind: Int, Default: 16, Doc: "blank columns added on each side"},
-				cleanParam,
+				cleanParam, rulesParam,
 				{Name: "seed", Kind: Int, Default: 1, Doc: "seed of the random initialisation (without model)"},
 			}, modelParams...),
 			New: newSDNNNode,
@@ -93,8 +111,8 @@ func stringNodeTypes() []*NodeType {
 
 // sdnnNode implements the sdnn node.
 type sdnnNode struct {
-	sdnn  *transformers.SDNN
-	clean bool
+	sdnn *transformers.SDNN
+	prep preparation
 }
 
 func newSDNNNode(a *Args) (Node, error) {
@@ -110,12 +128,12 @@ func newSDNNNode(a *Args) (Node, error) {
 	if err != nil {
 		return nil, a.Errorf("arch", "%v", err)
 	}
-	return sdnnNode{s, a.Bool("clean")}, nil
+	return sdnnNode{s, preparationOf(a)}, nil
 }
 
 func (n sdnnNode) Run(rc *RunContext, in []any) (any, error) {
 	im := in[0].(*Image)
-	e, err := n.sdnn.Forward(rc.Tape, bitmapOf(im, n.clean))
+	e, err := n.sdnn.Forward(rc.Tape, bitmapOf(im, n.prep))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", im.File, err)
 	}
@@ -189,7 +207,7 @@ func copyGrowing(dst, src *gtn.Tensor) error {
 type hosNode struct {
 	hos    *transformers.HOS
 	energy *transformers.SegmentEnergy // nil: none
-	clean  bool
+	prep   preparation
 }
 
 func newHOSNode(a *Args) (Node, error) {
@@ -202,7 +220,7 @@ func newHOSNode(a *Args) (Node, error) {
 	if err != nil {
 		return nil, a.Errorf("", "%v", err)
 	}
-	n := &hosNode{hos: hos, clean: a.Bool("clean")}
+	n := &hosNode{hos: hos, prep: preparationOf(a)}
 	if a.Bool("energy") {
 		n.energy = transformers.NewSegmentEnergy("segment.weights")
 		n.energy.W.LRScale = a.Float("lr_scale")
@@ -219,14 +237,14 @@ func newHOSNode(a *Args) (Node, error) {
 
 func (n *hosNode) Run(rc *RunContext, in []any) (any, error) {
 	im := in[0].(*Image)
-	seg, err := n.segment(rc.Tape, bitmapOf(im, n.clean))
+	seg, err := n.segment(rc.Tape, bitmapOf(im, n.prep))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", im.File, err)
 	}
 	return seg, nil
 }
 
-// segment cuts b (already cleaned if the node cleans) and puts the
+// segment cuts b (already prepared) and puts the
 // segmentation energy on the tape.
 func (n *hosNode) segment(tp *gtn.Tape, b transformers.Bitmap) (*transformers.Segmentation, error) {
 	seg, err := n.hos.Segment(b)

@@ -85,3 +85,66 @@ func TestFieldRecall(t *testing.T) {
 		t.Errorf("recall %d/%d of the candidates, %d/%d of the zones kept: want at least 97%% and 95%%", inCands, n, inKept, n)
 	}
 }
+
+// TestRemoveRulesFields measures, on 200 generated amount fields of both
+// styles (a box or an underline around handwriting, background, noise,
+// skew), how often the over-segmenter's graph holds a path whose segments
+// are the field's characters (each holding at least 80% of its ink and
+// at most 20% of another's), with the rules erased first and without:
+// the rules, underlines and the box, otherwise set the height the string
+// is scaled by, and become pieces no character path can go through.
+func TestRemoveRulesFields(t *testing.T) {
+	dir, err := datasets.MNISTDir("")
+	if err != nil {
+		t.Skip("MNIST not found:", err)
+	}
+	m, err := datasets.LoadMNIST(dir, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := datasets.DefaultChecks()
+	cfg.Style, cfg.FieldOnly = datasets.CheckMixed, true
+	const n = 200
+	fields, err := datasets.NewChecks(m, n, 9, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hos, err := transformers.NewHOS(transformers.DefaultHOS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var with, without int
+	for i := range n {
+		ck := fields.Check(i)
+		g := ck.Image
+		b := transformers.Bitmap{Width: g.Rect.Dx(), Height: g.Rect.Dy(), Ink: make([]float32, g.Rect.Dx()*g.Rect.Dy())}
+		for y := range b.Height {
+			for x, v := range g.Pix[y*g.Stride : y*g.Stride+b.Width] {
+				b.Ink[y*b.Width+x] = 1 - float32(v)/255
+			}
+		}
+		b = transformers.Clean(b, max(9, b.Height/5))
+		for _, rules := range []bool{false, true} {
+			in := b
+			if rules {
+				in = transformers.RemoveRules(b, 0.3)
+			}
+			seg, err := hos.Segment(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seg.CorrectPath(seg.Truth(ck.Owner, b.Width, b.Height, len(ck.Chars)), len(ck.Chars)) == nil {
+				continue
+			}
+			if rules {
+				with++
+			} else {
+				without++
+			}
+		}
+	}
+	t.Logf("a path of the characters in the segmentation graph of %d/%d fields with the rules erased, %d/%d without", with, n, without, n)
+	if with < n*80/100 || with < without+n/10 {
+		t.Errorf("%d/%d fields with the rules erased, %d without: want at least 80%% and 10 points more", with, n, without)
+	}
+}
