@@ -154,29 +154,24 @@ func checkPiecesSource() *DataSource {
 	return &DataSource{
 		Name: "check-pieces",
 		Doc:  "isolated characters of amounts for pre-training the check reader's recognizer (17 classes, grammars/amount.syms): segments of generated amount fields cut by the heuristic over-segmenter (on cleaned images) and labelled from the generator's ink owners, a digit or a symbol $ , . - / = (MNIST digits, drawn and font symbols) or the junk symbol # (pieces and pairs of characters, rules, specks, background); with orand, also the segments of the ORAND-CAR-A images of the split (the training four fifths, or the held-out fifth for test) labelled from their digit boxes, when $GTN_DATA holds them. One image input (the segment in the recognizer's frame), one target symbol",
-		Params: append(params,
+		Params: append(append(params,
 			ParamSpec{Name: "junk", Kind: Float, Default: 0.4, Doc: "fraction of junk examples"},
 			ParamSpec{Name: "symbols", Kind: Float, Default: 0.4, Doc: "fraction of the character examples that are symbols ($ , . - / =) when the field has one"},
 			ParamSpec{Name: "orand", Kind: Bool, Default: true, Doc: "add the ORAND-CAR-A digit segments of the split (none when ORAND-CAR-A is not found)"},
 			ParamSpec{Name: "orand_dir", Kind: File, Doc: "ORAND-CAR-A's directory (default: $GTN_DATA/orand-car-a)"},
-			ParamSpec{Name: "frame", Kind: Int, Default: 32, Doc: "as hos-segment's frame"},
-			ParamSpec{Name: "body", Kind: Int, Default: 24, Doc: "as hos-segment's body"},
-			ParamSpec{Name: "max_span", Kind: Int, Default: 4, Doc: "as hos-segment's max_span"},
 			ParamSpec{Name: "clean", Kind: Bool, Default: true, Doc: cleanParam.Doc},
 			rulesParam,
-		),
+		), pieceSourceParams()...),
 		New: func(a *Args) (Dataset, error) {
 			c, err := openChecks(a)
 			if err != nil {
 				return nil, err
 			}
-			cfg := transformers.DefaultHOS()
-			cfg.Frame, cfg.Body, cfg.MaxSpan = a.Int("frame"), a.Int("body"), a.Int("max_span")
-			hos, err := transformers.NewHOS(cfg)
+			hos, err := pieceSegmenter(a)
 			if err != nil {
-				return nil, a.Errorf("", "%v", err)
+				return nil, err
 			}
-			d := &checkPiecesData{checks: checksData{checks: c, fresh: a.Bool("fresh")}, hos: hos, frame: cfg.Frame,
+			d := &checkPiecesData{checks: checksData{checks: c, fresh: a.Bool("fresh")}, hos: hos, frame: hos.Config().Frame,
 				prep: preparationOf(a), junk: a.Float("junk"), symbols: a.Float("symbols")}
 			if d.junk < 0 || d.junk >= 1 {
 				return nil, a.Errorf("junk", "junk must be in [0, 1), got %g", d.junk)

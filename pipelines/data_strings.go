@@ -122,22 +122,17 @@ func digitPiecesSource() *DataSource {
 	return &DataSource{
 		Name: "digit-pieces",
 		Doc:  "segments of generated digit strings, cut by the heuristic over-segmenter (its default settings, or those given) and labelled from the ground truth: a digit, or the junk symbol # for pieces of digits and pairs of digits cut at wrong places; one image input (the segment in the recognizer's frame), one target symbol",
-		Params: append(digitStringParams(),
-			ParamSpec{Name: "junk", Kind: Float, Default: 0.5, Doc: "fraction of junk examples"},
-			ParamSpec{Name: "frame", Kind: Int, Default: 32, Doc: "as hos-segment's frame"},
-			ParamSpec{Name: "body", Kind: Int, Default: 24, Doc: "as hos-segment's body"},
-			ParamSpec{Name: "max_span", Kind: Int, Default: 4, Doc: "as hos-segment's max_span"},
-		),
+		Params: append(append(digitStringParams(),
+			ParamSpec{Name: "junk", Kind: Float, Default: 0.5, Doc: "fraction of junk examples"}),
+			pieceSourceParams()...),
 		New: func(a *Args) (Dataset, error) {
 			ds, err := openDigitStrings(a)
 			if err != nil {
 				return nil, err
 			}
-			cfg := transformers.DefaultHOS()
-			cfg.Frame, cfg.Body, cfg.MaxSpan = a.Int("frame"), a.Int("body"), a.Int("max_span")
-			hos, err := transformers.NewHOS(cfg)
+			hos, err := pieceSegmenter(a)
 			if err != nil {
-				return nil, a.Errorf("", "%v", err)
+				return nil, err
 			}
 			junk := a.Float("junk")
 			if junk < 0 || junk > 1 {
@@ -448,11 +443,8 @@ func orandPiecesSource() *DataSource {
 			{Name: "dir", Kind: File, Doc: "the directory (default: $GTN_DATA/orand-car-a)"},
 			{Name: "junk", Kind: Float, Default: 0.5, Doc: "fraction of junk examples"},
 			{Name: "marks", Kind: Bool, Default: true, Doc: "segments with (almost) no digit ink (punctuation, rules, marks) are the mark symbol . (else junk)"},
-			{Name: "frame", Kind: Int, Default: 32, Doc: "as hos-segment's frame"},
-			{Name: "body", Kind: Int, Default: 24, Doc: "as hos-segment's body"},
-			{Name: "max_span", Kind: Int, Default: 4, Doc: "as hos-segment's max_span"},
 			rulesParam,
-		}, splitParams...),
+		}, append(pieceSourceParams(), splitParams...)...),
 		New: func(a *Args) (Dataset, error) {
 			dir, err := datasets.ORANDDir(a.Path("dir"))
 			if err != nil {
@@ -462,16 +454,14 @@ func orandPiecesSource() *DataSource {
 			if err != nil {
 				return nil, err
 			}
-			cfg := transformers.DefaultHOS()
-			cfg.Frame, cfg.Body, cfg.MaxSpan = a.Int("frame"), a.Int("body"), a.Int("max_span")
-			hos, err := transformers.NewHOS(cfg)
+			hos, err := pieceSegmenter(a)
 			if err != nil {
-				return nil, a.Errorf("", "%v", err)
+				return nil, err
 			}
-			d := &orandPiecesData{junk: a.Float("junk"), frame: cfg.Frame, marks: a.Bool("marks")}
+			d := &orandPiecesData{junk: a.Float("junk"), frame: hos.Config().Frame, marks: a.Bool("marks")}
 			prep := preparation{clean: true, rules: a.Bool("rules")}
 			if a.Bool("distort") {
-				if d.distort, err = datasets.NewDistorter(cfg.Frame, cfg.Frame, pieceDistortion, datasets.Elastic{}); err != nil {
+				if d.distort, err = datasets.NewDistorter(d.frame, d.frame, pieceDistortion, datasets.Elastic{}); err != nil {
 					return nil, a.Errorf("distort", "%v", err)
 				}
 			}

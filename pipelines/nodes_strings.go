@@ -18,6 +18,31 @@ var (
 	rulesParam = ParamSpec{Name: "rules", Kind: Bool, Default: false, Doc: "erase printed rules and the box around a field first (after clean), keeping the strokes that touch them: otherwise an underline or a box sets the height the characters are scaled by"}
 )
 
+// pieceSourceParams are the parameters of the data sources that cut
+// strings into segments as hos-segment does, and must cut them the same
+// way.
+func pieceSourceParams() []ParamSpec {
+	return []ParamSpec{
+		{Name: "frame", Kind: Int, Default: 32, Doc: "as hos-segment's frame"},
+		{Name: "body", Kind: Int, Default: 24, Doc: "as hos-segment's body"},
+		{Name: "max_span", Kind: Int, Default: 4, Doc: "as hos-segment's max_span"},
+		{Name: "min_piece", Kind: Int, Default: transformers.DefaultHOS().MinPiece, Doc: "as hos-segment's min_piece"},
+	}
+}
+
+// pieceSegmenter returns the segmenter that a data source's
+// pieceSourceParams ask for.
+func pieceSegmenter(a *Args) (*transformers.HOS, error) {
+	cfg := transformers.DefaultHOS()
+	cfg.Frame, cfg.Body = a.Int("frame"), a.Int("body")
+	cfg.MaxSpan, cfg.MinPiece = a.Int("max_span"), a.Int("min_piece")
+	hos, err := transformers.NewHOS(cfg)
+	if err != nil {
+		return nil, a.Errorf("", "%v", err)
+	}
+	return hos, nil
+}
+
 // preparation says how a document image is prepared before it is read:
 // the clean and rules parameters of the nodes and data sources that
 // segment ink.
@@ -61,6 +86,7 @@ func stringNodeTypes() []*NodeType {
 				{Name: "body", Kind: Int, Default: 24, Doc: "height the string's ink is scaled to"},
 				{Name: "threshold", Kind: Float, Default: 0.3, Doc: "ink level of the pixels that make components"},
 				{Name: "max_span", Kind: Int, Default: 4, Doc: "most pieces in one segment"},
+				{Name: "min_piece", Kind: Int, Default: transformers.DefaultHOS().MinPiece, Doc: "fewest ink pixels (after normalisation) of a piece: smaller components are noise"},
 				{Name: "max_width", Kind: Float, Default: 1.5, Doc: "widest segment of several pieces, in bodies"},
 				{Name: "cut_width", Kind: Float, Default: 0.45, Doc: "components at least this wide (in bodies) are cut"},
 				{Name: "energy", Kind: Bool, Default: true, Doc: "learn a segmentation energy (else segmentation is left to the recognizer)"},
@@ -214,7 +240,7 @@ func newHOSNode(a *Args) (Node, error) {
 	cfg := transformers.DefaultHOS()
 	cfg.Frame, cfg.Body = a.Int("frame"), a.Int("body")
 	cfg.Threshold = float32(a.Float("threshold"))
-	cfg.MaxSpan = a.Int("max_span")
+	cfg.MaxSpan, cfg.MinPiece = a.Int("max_span"), a.Int("min_piece")
 	cfg.MaxWidth, cfg.CutWidth = a.Float("max_width"), a.Float("cut_width")
 	hos, err := transformers.NewHOS(cfg)
 	if err != nil {

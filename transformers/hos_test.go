@@ -213,3 +213,59 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeStrays checks that ink cut by the top or the bottom of the
+// image outside the string's band of rows (handwriting of the line above
+// a field) is erased and does not set the height, while a comma below
+// the baseline, a superscript and ink of the string touching the edge
+// stay.
+func TestNormalizeStrays(t *testing.T) {
+	cfg := NormalizeConfig{Height: 32, Body: 24, Pad: 2, Threshold: 0.3, MinSpeck: 4}
+	// A string: two strokes 40 pixels high (rows 30..70), a comma.
+	str := func() *canvas {
+		c := newCanvas(160, 100)
+		c.line(20, 30, 20, 70, 2, 0)
+		c.line(50, 30, 70, 70, 2, 1)
+		c.line(80, 68, 77, 80, 1.5, 2)
+		return c
+	}
+	for _, tc := range []struct {
+		name  string
+		draw  func(c *canvas)
+		erase bool // the extra ink is a stray
+	}{
+		{"above, cut by the top", func(c *canvas) { c.line(100, 0, 130, 12, 2, 3) }, true},
+		{"below, cut by the bottom", func(c *canvas) { c.line(100, 99, 120, 88, 2, 3) }, true},
+		{"superscript", func(c *canvas) { c.line(110, 30, 110, 48, 1.5, 3) }, false},
+		{"the string's ink touching the top", func(c *canvas) { c.line(110, 0, 110, 60, 2, 3) }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := str()
+			tc.draw(c)
+			norm, tf, err := Normalize(c.bitmap(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var extra float32
+			for y := range norm.Height {
+				for x := range norm.Width {
+					sx, sy := tf.Source(x, y)
+					if p := int(sy)*c.w + int(sx); sx >= 0 && sy >= 0 && int(sx) < c.w && int(sy) < c.h && c.owner[p] == 3 {
+						extra += norm.Ink[y*norm.Width+x]
+					}
+				}
+			}
+			if tc.erase {
+				// The strokes (rows 30..80 with the comma) are the body.
+				if want := 24.0 / 52; math.Abs(tf.Scale-want) > 0.05 {
+					t.Errorf("scale %.3f, want about %.3f (the string's height)", tf.Scale, want)
+				}
+				if extra > 0 {
+					t.Errorf("the stray's ink is still there (%.1f)", extra)
+				}
+			} else if extra < 1 {
+				t.Errorf("the string's ink was erased")
+			}
+		})
+	}
+}

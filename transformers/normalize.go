@@ -3,6 +3,7 @@ package transformers
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Bitmap is a grey-level image as ink intensities: Ink holds one value per
@@ -67,7 +68,15 @@ func Normalize(b Bitmap, cfg NormalizeConfig) (*Bitmap, Transform, error) {
 		return nil, Transform{}, fmt.Errorf("transformers: normalize: height %d, body %d, pad %d", cfg.Height, cfg.Body, cfg.Pad)
 	}
 	top := (cfg.Height - cfg.Body) / 2
-	x0, y0, x1, y1, ok := inkBox(b, cfg.Threshold, cfg.MinSpeck)
+	x0, y0, x1, y1, labels, stray, ok := inkBox(b, cfg.Threshold, cfg.MinSpeck)
+	if stray != nil {
+		b = Bitmap{Width: b.Width, Height: b.Height, Ink: slices.Clone(b.Ink)}
+		for p, l := range labels {
+			if l >= 0 && stray[l] {
+				b.Ink[p] = 0
+			}
+		}
+	}
 	if !ok {
 		t := Transform{Scale: 1, PadX: cfg.Pad, Top: top}
 		return &Bitmap{Width: 2 * cfg.Pad, Height: cfg.Height, Ink: make([]float32, 2*cfg.Pad*cfg.Height)}, t, nil
@@ -88,29 +97,70 @@ func Normalize(b Bitmap, cfg NormalizeConfig) (*Bitmap, Transform, error) {
 // above threshold), ignoring 8-connected groups of fewer than minSpeck
 // pixels. Vertically, rules (components more than four times wider than
 // high, such as underlines) are ignored too when there is anything else.
-func inkBox(b Bitmap, threshold float32, minSpeck int) (x0, y0, x1, y1 int, ok bool) {
+// Strays (stray[label], nil when there is none) are ignored altogether
+// so that the caller can erase them: components that touch the top or bottom of the image and
+// lie mostly outside the band of rows of the string (the rows of its
+// largest component, and of every component lying at least half within
+// them, grown until none is left), such as the handwriting of a line
+// above a field that the field's crop cut through.
+func inkBox(b Bitmap, threshold float32, minSpeck int) (x0, y0, x1, y1 int, labels []int32, stray []bool, ok bool) {
 	w, h := b.Width, b.Height
 	bin := make([]bool, w*h)
 	for i, v := range b.Ink {
 		bin[i] = v > threshold
 	}
-	_, comps := components(bin, w, h)
+	labels, comps := components(bin, w, h)
+	isRule := func(c comp) bool { return c.x1-c.x0 > 4*(c.y1-c.y0) }
+	// The band: from the largest component that is not a rule.
+	seed := -1
+	for i, c := range comps {
+		if c.area >= minSpeck && !isRule(c) && (seed < 0 || c.area > comps[seed].area) {
+			seed = i
+		}
+	}
+	stray = make([]bool, len(comps))
+	strays := false
+	if seed >= 0 {
+		in := make([]bool, len(comps))
+		in[seed] = true
+		by0, by1 := comps[seed].y0, comps[seed].y1
+		for grown := true; grown; {
+			grown = false
+			for i, c := range comps {
+				if in[i] || c.area < minSpeck || isRule(c) {
+					continue
+				}
+				if 2*(min(by1, c.y1)-max(by0, c.y0)) >= c.y1-c.y0 {
+					in[i], grown = true, true
+					by0, by1 = min(by0, c.y0), max(by1, c.y1)
+				}
+			}
+		}
+		for i, c := range comps {
+			if !in[i] && (c.y0 == 0 || c.y1 == h) && 2*(min(by1, c.y1)-max(by0, c.y0)) < c.y1-c.y0 {
+				stray[i], strays = true, true
+			}
+		}
+	}
 	x0, y0, x1, y1 = w, h, 0, 0
 	ry0, ry1 := h, 0 // rows of the components that are not rules
-	for _, c := range comps {
-		if c.area < minSpeck {
+	for i, c := range comps {
+		if c.area < minSpeck || stray[i] {
 			continue
 		}
 		x0, y0 = min(x0, c.x0), min(y0, c.y0)
 		x1, y1 = max(x1, c.x1), max(y1, c.y1)
-		if c.x1-c.x0 <= 4*(c.y1-c.y0) {
+		if !isRule(c) {
 			ry0, ry1 = min(ry0, c.y0), max(ry1, c.y1)
 		}
 	}
 	if ry1 > ry0 {
 		y0, y1 = ry0, ry1
 	}
-	return x0, y0, x1, y1, x1 > x0
+	if !strays {
+		stray = nil
+	}
+	return x0, y0, x1, y1, labels, stray, x1 > x0
 }
 
 // comp is a connected component: its bounding box and number of pixels.
