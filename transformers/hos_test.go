@@ -214,14 +214,15 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
-// TestNormalizeStrays checks that ink cut by the top or the bottom of the
-// image outside the string's band of rows (handwriting of the line above
-// a field) is erased and does not set the height, while a comma below
-// the baseline, a superscript and ink of the string touching the edge
-// stay.
+// TestNormalizeStrays checks that ink above or below the string's band
+// of rows does not set its height, and is erased when the image's top or
+// bottom edge cuts it (the handwriting of the line above a field), while
+// a comma below the baseline, a superscript and the string's own ink
+// touching the edge count.
 func TestNormalizeStrays(t *testing.T) {
 	cfg := NormalizeConfig{Height: 32, Body: 24, Pad: 2, Threshold: 0.3, MinSpeck: 4}
-	// A string: two strokes 40 pixels high (rows 30..70), a comma.
+	// A string: two strokes 40 pixels high (rows 30..70) and a comma
+	// below them: its ink spans rows 28..82.
 	str := func() *canvas {
 		c := newCanvas(160, 100)
 		c.line(20, 30, 20, 70, 2, 0)
@@ -230,14 +231,17 @@ func TestNormalizeStrays(t *testing.T) {
 		return c
 	}
 	for _, tc := range []struct {
-		name  string
-		draw  func(c *canvas)
-		erase bool // the extra ink is a stray
+		name   string
+		draw   func(c *canvas)
+		height bool // the extra ink sets the height too
+		erased bool // the extra ink is erased
+		kept   bool // the extra ink is in the normalised image
 	}{
-		{"above, cut by the top", func(c *canvas) { c.line(100, 0, 130, 12, 2, 3) }, true},
-		{"below, cut by the bottom", func(c *canvas) { c.line(100, 99, 120, 88, 2, 3) }, true},
-		{"superscript", func(c *canvas) { c.line(110, 30, 110, 48, 1.5, 3) }, false},
-		{"the string's ink touching the top", func(c *canvas) { c.line(110, 0, 110, 60, 2, 3) }, false},
+		{"above, cut by the top", func(c *canvas) { c.line(100, 0, 130, 12, 2, 3) }, false, true, false},
+		{"below, cut by the bottom", func(c *canvas) { c.line(100, 99, 120, 88, 2, 3) }, false, true, false},
+		{"above, apart (out of the frame)", func(c *canvas) { c.line(100, 6, 130, 14, 2, 3) }, false, false, false},
+		{"superscript", func(c *canvas) { c.line(110, 30, 110, 48, 1.5, 3) }, false, false, true},
+		{"the string's ink touching the top", func(c *canvas) { c.line(110, 0, 110, 60, 2, 3) }, true, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := str()
@@ -246,7 +250,10 @@ func TestNormalizeStrays(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var extra float32
+			if want := 24.0 / 54; !tc.height && math.Abs(tf.Scale-want) > 0.02 {
+				t.Errorf("scale %.3f, want about %.3f (the string's height)", tf.Scale, want)
+			}
+			var extra float32 // the extra ink in the normalised image
 			for y := range norm.Height {
 				for x := range norm.Width {
 					sx, sy := tf.Source(x, y)
@@ -255,15 +262,10 @@ func TestNormalizeStrays(t *testing.T) {
 					}
 				}
 			}
-			if tc.erase {
-				// The strokes (rows 30..80 with the comma) are the body.
-				if want := 24.0 / 52; math.Abs(tf.Scale-want) > 0.05 {
-					t.Errorf("scale %.3f, want about %.3f (the string's height)", tf.Scale, want)
-				}
-				if extra > 0 {
-					t.Errorf("the stray's ink is still there (%.1f)", extra)
-				}
-			} else if extra < 1 {
+			switch {
+			case tc.erased && extra > 0:
+				t.Errorf("the stray's ink is still there (%.1f)", extra)
+			case tc.kept && extra < 1:
 				t.Errorf("the string's ink was erased")
 			}
 		})

@@ -93,16 +93,19 @@ func Normalize(b Bitmap, cfg NormalizeConfig) (*Bitmap, Transform, error) {
 	return out, t, nil
 }
 
-// inkBox returns the bounding box [x0,x1)×[y0,y1) of the ink of b (pixels
-// above threshold), ignoring 8-connected groups of fewer than minSpeck
-// pixels. Vertically, rules (components more than four times wider than
-// high, such as underlines) are ignored too when there is anything else.
-// Strays (stray[label], nil when there is none) are ignored altogether
-// so that the caller can erase them: components that touch the top or bottom of the image and
-// lie mostly outside the band of rows of the string (the rows of its
-// largest component, and of every component lying at least half within
-// them, grown until none is left), such as the handwriting of a line
-// above a field that the field's crop cut through.
+// inkBox returns the box [x0,x1)×[y0,y1) that a string is scaled by,
+// ignoring 8-connected groups of fewer than minSpeck pixels above
+// threshold (noise). Vertically, it spans the string's band of rows: the
+// rows of its largest component that is not a rule (more than four times
+// wider than high, such as an underline), grown by every component lying
+// at least half within them until none is left, and by the small marks
+// touching them (a comma below the baseline), so that ink above or below
+// the string (writing of a line above a field, leftovers of printed lines)
+// does not set its height. Horizontally, it spans all the ink but the
+// strays, which the caller erases (stray[label], nil when there is none):
+// components outside the band that touch the top or bottom of the image,
+// such as the handwriting of a line above a field that the field's crop
+// cut through. An image of rules only gives the box of all its ink.
 func inkBox(b Bitmap, threshold float32, minSpeck int) (x0, y0, x1, y1 int, labels []int32, stray []bool, ok bool) {
 	w, h := b.Width, b.Height
 	bin := make([]bool, w*h)
@@ -111,54 +114,56 @@ func inkBox(b Bitmap, threshold float32, minSpeck int) (x0, y0, x1, y1 int, labe
 	}
 	labels, comps := components(bin, w, h)
 	isRule := func(c comp) bool { return c.x1-c.x0 > 4*(c.y1-c.y0) }
-	// The band: from the largest component that is not a rule.
+	x0, y0, x1, y1 = w, h, 0, 0
+	for _, c := range comps {
+		if c.area >= minSpeck {
+			x0, y0 = min(x0, c.x0), min(y0, c.y0)
+			x1, y1 = max(x1, c.x1), max(y1, c.y1)
+		}
+	}
 	seed := -1
 	for i, c := range comps {
 		if c.area >= minSpeck && !isRule(c) && (seed < 0 || c.area > comps[seed].area) {
 			seed = i
 		}
 	}
-	stray = make([]bool, len(comps))
-	strays := false
-	if seed >= 0 {
-		in := make([]bool, len(comps))
-		in[seed] = true
-		by0, by1 := comps[seed].y0, comps[seed].y1
-		for grown := true; grown; {
-			grown = false
-			for i, c := range comps {
-				if in[i] || c.area < minSpeck || isRule(c) {
-					continue
-				}
-				if 2*(min(by1, c.y1)-max(by0, c.y0)) >= c.y1-c.y0 {
-					in[i], grown = true, true
-					by0, by1 = min(by0, c.y0), max(by1, c.y1)
-				}
-			}
-		}
+	if seed < 0 {
+		return x0, y0, x1, y1, labels, nil, x1 > x0
+	}
+	in := make([]bool, len(comps))
+	in[seed] = true
+	by0, by1 := comps[seed].y0, comps[seed].y1
+	within := func(c comp) bool { return 2*(min(by1, c.y1)-max(by0, c.y0)) >= c.y1-c.y0 }
+	for grown := true; grown; {
+		grown = false
 		for i, c := range comps {
-			if !in[i] && (c.y0 == 0 || c.y1 == h) && 2*(min(by1, c.y1)-max(by0, c.y0)) < c.y1-c.y0 {
-				stray[i], strays = true, true
+			if !in[i] && c.area >= minSpeck && !isRule(c) && within(c) {
+				in[i], grown = true, true
+				by0, by1 = min(by0, c.y0), max(by1, c.y1)
 			}
 		}
 	}
-	x0, y0, x1, y1 = w, h, 0, 0
-	ry0, ry1 := h, 0 // rows of the components that are not rules
+	// Marks that hang from the band (a comma below the baseline) extend
+	// it, but do not grow it further.
+	y0, y1 = by0, by1
 	for i, c := range comps {
-		if c.area < minSpeck || stray[i] {
-			continue
-		}
-		x0, y0 = min(x0, c.x0), min(y0, c.y0)
-		x1, y1 = max(x1, c.x1), max(y1, c.y1)
-		if !isRule(c) {
-			ry0, ry1 = min(ry0, c.y0), max(ry1, c.y1)
+		if !in[i] && c.area >= minSpeck && !isRule(c) && c.y0 <= by1 && c.y1 >= by0 && 2*(c.y1-c.y0) <= by1-by0 {
+			in[i] = true
+			y0, y1 = min(y0, c.y0), max(y1, c.y1)
 		}
 	}
-	if ry1 > ry0 {
-		y0, y1 = ry0, ry1
-	}
-	if !strays {
-		stray = nil
+	x0, x1 = w, 0
+	for i, c := range comps {
+		switch {
+		case c.area < minSpeck:
+		case !in[i] && (c.y0 == 0 || c.y1 == h) && !within(c):
+			if stray == nil {
+				stray = make([]bool, len(comps))
+			}
+			stray[i] = true
+		default:
+			x0, x1 = min(x0, c.x0), max(x1, c.x1)
+		}
 	}
 	return x0, y0, x1, y1, labels, stray, x1 > x0
 }
