@@ -131,3 +131,43 @@ func BenchmarkReadSDNN(b *testing.B) {
 		return err
 	})
 }
+
+// BenchmarkPrepareField measures the preparation of a generated amount
+// field of 200 dpi before segmentation: Clean, then RemoveRules.
+func BenchmarkPrepareField(b *testing.B) {
+	dir, err := datasets.MNISTDir("")
+	if err != nil {
+		b.Skip("MNIST not available: ", err)
+	}
+	m, err := datasets.LoadMNIST(dir, "test")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := datasets.DefaultChecks()
+	cfg.Style, cfg.FieldOnly = datasets.CheckMixed, true
+	fields, err := datasets.NewChecks(m, 20, 3, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bms := make([]Bitmap, 20)
+	for i := range bms {
+		g := fields.Check(i).Image
+		bm := Bitmap{Width: g.Rect.Dx(), Height: g.Rect.Dy(), Ink: make([]float32, g.Rect.Dx()*g.Rect.Dy())}
+		for y := range bm.Height {
+			for x, v := range g.Pix[y*g.Stride : y*g.Stride+bm.Width] {
+				bm.Ink[y*bm.Width+x] = 1 - float32(v)/255
+			}
+		}
+		bms[i] = bm
+	}
+	for _, stage := range []string{"Clean", "Clean+RemoveRules"} {
+		b.Run(stage, func(b *testing.B) {
+			for i := range b.N {
+				c := Clean(bms[i%len(bms)], max(9, bms[i%len(bms)].Height/5))
+				if stage == "Clean+RemoveRules" {
+					RemoveRules(c, 0.3)
+				}
+			}
+		})
+	}
+}

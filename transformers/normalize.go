@@ -370,36 +370,78 @@ func Clean(b Bitmap, window int) Bitmap {
 }
 
 // minMax filters x (w×h) with the minimum (or maximum) over squares of
-// side 2r+1, separably.
+// side 2r+1 (clipped at the edges), separably: rows, then columns, each
+// with van Herk's and Gil and Werman's algorithm, three comparisons per
+// pixel whatever r.
 func minMax(x []float32, w, h, r int, isMin bool) []float32 {
-	pick := func(a, b float32) float32 {
-		if isMin {
-			return min(a, b)
-		}
-		return max(a, b)
-	}
 	tmp := make([]float32, w*h)
-	for y := range h {
-		row := x[y*w : (y+1)*w]
-		for c := range w {
-			v := row[c]
-			for k := max(0, c-r); k <= min(w-1, c+r); k++ {
-				v = pick(v, row[k])
-			}
-			tmp[y*w+c] = v
-		}
-	}
 	out := make([]float32, w*h)
+	line := newExtremeFilter(max(w, h), r, isMin)
 	for y := range h {
-		for c := range w {
-			v := tmp[y*w+c]
-			for k := max(0, y-r); k <= min(h-1, y+r); k++ {
-				v = pick(v, tmp[k*w+c])
-			}
-			out[y*w+c] = v
-		}
+		line.filter(tmp[y*w:], x[y*w:], w, 1)
+	}
+	for c := range w {
+		line.filter(out[c:], tmp[c:], h, w)
 	}
 	return out
+}
+
+// extremeFilter computes running minima (or maxima) over windows of 2r+1
+// values along lines of up to n values, reusing its buffers.
+type extremeFilter struct {
+	r     int
+	isMin bool
+	pad   float32   // the identity: +Inf for the minimum, -Inf for the maximum
+	v     []float32 // the line, with r identities on each side
+	g, h  []float32 // extremes from the start of each block, and to its end
+}
+
+func newExtremeFilter(n, r int, isMin bool) *extremeFilter {
+	pad := float32(math.Inf(1))
+	if !isMin {
+		pad = float32(math.Inf(-1))
+	}
+	m := n + 2*r
+	return &extremeFilter{r: r, isMin: isMin, pad: pad, v: make([]float32, m), g: make([]float32, m), h: make([]float32, m)}
+}
+
+func (f *extremeFilter) pick(a, b float32) float32 {
+	if f.isMin {
+		return min(a, b)
+	}
+	return max(a, b)
+}
+
+// filter sets dst[i*stride] to the extreme of src[j*stride] over
+// |j-i| <= r, for i in [0, n).
+func (f *extremeFilter) filter(dst, src []float32, n, stride int) {
+	k, m := 2*f.r+1, n+2*f.r
+	v, g, h := f.v[:m], f.g[:m], f.h[:m]
+	for i := range f.r {
+		v[i], v[m-1-i] = f.pad, f.pad
+	}
+	for i := range n {
+		v[f.r+i] = src[i*stride]
+	}
+	// Blocks of k values: g runs forward within each block, h backward.
+	for i := range m {
+		if i%k == 0 {
+			g[i] = v[i]
+		} else {
+			g[i] = f.pick(g[i-1], v[i])
+		}
+	}
+	for i := m - 1; i >= 0; i-- {
+		if i == m-1 || (i+1)%k == 0 {
+			h[i] = v[i]
+		} else {
+			h[i] = f.pick(h[i+1], v[i])
+		}
+	}
+	// The window [i, i+k) of v spans at most two blocks.
+	for i := range n {
+		dst[i*stride] = f.pick(h[i], g[i+k-1])
+	}
 }
 
 // otsu returns the threshold (a histogram bin) that maximises the

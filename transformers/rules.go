@@ -58,18 +58,18 @@ func RemoveRules(b Bitmap, threshold float32) Bitmap {
 
 	// Horizontal rules: runs along the rows of the skew.
 	horiz := make([]bool, w*h)
-	rows := 0
+	found := false
 	span := int(math.Ceil(math.Abs(slope) * float64(w)))
 	for r := -span; r < h+span; r++ {
-		markRuns(minLen, w, func(x int) int {
+		found = markRuns(minLen, w, func(x int) int {
 			y := r - int(math.Round(slope*float64(x)))
 			if y < 0 || y >= h {
 				return -1
 			}
 			return y*w + x
-		}, bandH, bin, horiz, &rows)
+		}, bandH, bin, horiz) || found
 	}
-	if rows == 0 {
+	if !found {
 		return out
 	}
 	// Vertical sides: runs across the rows (perpendicular to the skew)
@@ -91,7 +91,7 @@ func RemoveRules(b Bitmap, threshold float32) Bitmap {
 	span = int(math.Ceil(math.Abs(slope) * float64(h)))
 	for c := -span; c < w+span; c++ {
 		at := func(y int) int {
-			x := c - int(math.Round(-slope*float64(y)))
+			x := c + int(math.Round(slope*float64(y)))
 			if x < 0 || x >= w {
 				return -1
 			}
@@ -126,8 +126,15 @@ func RemoveRules(b Bitmap, threshold float32) Bitmap {
 // horizontal projection has the tallest peak (a rule's length).
 func skewSlope(bin []bool, w, h int) float64 {
 	const steps, maxDeg = 16, 4.0
+	var ink [][2]int32 // the ink pixels' (x, y)
+	for p, on := range bin {
+		if on {
+			ink = append(ink, [2]int32{int32(p % w), int32(p / w)})
+		}
+	}
 	best, bestPeak := 0.0, -1
-	count := make([]int, 0, h+w)
+	maxSpan := int(math.Ceil(math.Tan(maxDeg*math.Pi/180) * float64(w)))
+	count := make([]int, h+2*maxSpan)
 	for k := 0; k <= 2*steps; k++ {
 		// 0, then ±0.25°, ±0.5°, ...: ties keep the smallest angle.
 		deg := float64((k+1)/2) * maxDeg / steps
@@ -135,18 +142,12 @@ func skewSlope(bin []bool, w, h int) float64 {
 			deg = -deg
 		}
 		slope := math.Tan(deg * math.Pi / 180)
-		span := int(math.Ceil(math.Abs(slope) * float64(w)))
-		count = count[:0]
-		count = append(count, make([]int, h+2*span)...)
+		clear(count)
 		peak := 0
-		for y := range h {
-			for x, on := range bin[y*w : (y+1)*w] {
-				if on {
-					r := y + int(math.Round(slope*float64(x))) + span
-					count[r]++
-					peak = max(peak, count[r])
-				}
-			}
+		for _, q := range ink {
+			r := int(q[1]) + int(math.Round(slope*float64(q[0]))) + maxSpan
+			count[r]++
+			peak = max(peak, count[r])
 		}
 		if peak > bestPeak {
 			best, bestPeak = slope, peak
@@ -180,8 +181,8 @@ func forRuns(n int, at func(int) int, bin []bool, f func(i0, i1 int)) {
 
 // markRuns marks in mark the ink pixels (bin) of the runs of band along
 // one line of the image (x = 0..w-1, pixel at(x)) at least minLen long,
-// and counts the lines that have one.
-func markRuns(minLen, w int, at func(int) int, band, bin, mark []bool, lines *int) {
+// and reports whether there was one.
+func markRuns(minLen, w int, at func(int) int, band, bin, mark []bool) bool {
 	found := false
 	forRuns(w, at, band, func(x0, x1 int) {
 		if x1-x0 < minLen {
@@ -194,9 +195,7 @@ func markRuns(minLen, w int, at func(int) int, band, bin, mark []bool, lines *in
 			}
 		}
 	})
-	if found {
-		*lines++
-	}
+	return found
 }
 
 // inkRun returns the extent [a, b) of the ink (above 0.05, the grey edge
