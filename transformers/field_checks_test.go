@@ -93,6 +93,8 @@ func TestFieldRecall(t *testing.T) {
 // at most 20% of another's), with the rules erased first and without:
 // the rules, underlines and the box, otherwise set the height the string
 // is scaled by, and become pieces no character path can go through.
+// Measured: 196 with, 85 without (Normalize's band of rows already leaves
+// out the ink above and below the string in both).
 func TestRemoveRulesFields(t *testing.T) {
 	dir, err := datasets.MNISTDir("")
 	if err != nil {
@@ -102,14 +104,16 @@ func TestRemoveRulesFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := datasets.DefaultChecks()
-	cfg.Style, cfg.FieldOnly = datasets.CheckMixed, true
+	gen := datasets.DefaultChecks()
+	gen.Style, gen.FieldOnly = datasets.CheckMixed, true
 	const n = 200
-	fields, err := datasets.NewChecks(m, n, 9, cfg)
+	fields, err := datasets.NewChecks(m, n, 9, gen)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hos, err := transformers.NewHOS(transformers.DefaultHOS())
+	cfg := transformers.DefaultHOS()
+	cfg.MinPiece = 2 // as the check reader's pipelines: periods written small
+	hos, err := transformers.NewHOS(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +148,7 @@ func TestRemoveRulesFields(t *testing.T) {
 		}
 	}
 	t.Logf("a path of the characters in the segmentation graph of %d/%d fields with the rules erased, %d/%d without", with, n, without, n)
-	if with < n*80/100 || with < without+n/10 {
-		t.Errorf("%d/%d fields with the rules erased, %d without: want at least 80%% and 10 points more", with, n, without)
+	if with < n*90/100 || with < without+n/5 {
+		t.Errorf("%d/%d fields with the rules erased, %d without: want at least 90%% and 20 points more", with, n, without)
 	}
 }
