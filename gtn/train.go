@@ -50,6 +50,13 @@ type Trainer struct {
 	// Unit names the examples on the progress bar, for example "img";
 	// default "ex".
 	Unit string
+	// OneByOne runs the StepFunc and the backward pass on one example at
+	// a time, accumulating the gradients, so that a worker's tape holds
+	// one example instead of its whole part of the batch (a full check's
+	// tape is hundreds of megabytes). The update is the same gradient of
+	// the mean loss (up to the order of the sums); set it when the
+	// StepFunc gains nothing from seeing several examples at once.
+	OneByOne bool
 
 	workers []*worker
 	sum     *Grads // the combined gradient of a batch
@@ -58,6 +65,7 @@ type Trainer struct {
 // worker is one worker's tape and gradients, reused across batches.
 type worker struct {
 	grads *Grads
+	acc   *Grads // the sum of the examples' gradients (OneByOne)
 	tape  *Tape
 	loss  float64 // mean loss of its part
 	n     int     // examples it used
@@ -192,11 +200,15 @@ func (t *Trainer) Batch(examples []int, lr float64, step StepFunc) (loss float64
 	// Worker i takes examples [i·len/nw, (i+1)·len/nw).
 	part := func(i int) []int { return examples[i*len(examples)/nw : (i+1)*len(examples)/nw] }
 	var wg sync.WaitGroup
+	run := (*worker).run
+	if t.OneByOne {
+		run = (*worker).runOneByOne
+	}
 	for i := 1; i < nw; i++ {
 		w, ex := t.workers[i], part(i)
-		wg.Go(func() { w.run(ex, step) })
+		wg.Go(func() { run(w, ex, step) })
 	}
-	t.workers[0].run(part(0), step)
+	run(t.workers[0], part(0), step)
 	wg.Wait()
 
 	for _, w := range t.workers[:nw] {
@@ -272,6 +284,36 @@ func (w *worker) run(examples []int, step StepFunc) {
 		return
 	}
 	w.loss, w.n = v, n
+}
+
+// runOneByOne is run one example at a time: the worker's loss and
+// gradients are the mean of the examples' (those the step used).
+func (w *worker) runOneByOne(examples []int, step StepFunc) {
+	if w.acc == nil {
+		w.acc = NewGrads(w.grads.Params())
+	}
+	acc := w.acc
+	acc.Zero()
+	var loss float64
+	n := 0
+	for k := range examples {
+		w.run(examples[k:k+1], step)
+		if w.err != nil {
+			return
+		}
+		if w.n > 0 {
+			loss += w.loss
+			n++
+			acc.Add(w.grads)
+		}
+	}
+	w.grads.Zero()
+	w.loss, w.n = 0, n
+	if n > 0 {
+		acc.Scale(1 / float32(n))
+		w.grads.Add(acc)
+		w.loss = loss / float64(n)
+	}
 }
 
 // epochError says where in an epoch err happened.

@@ -217,37 +217,44 @@ func TestTrainerLearnsToy(t *testing.T) {
 }
 
 // TestTrainerWorkersAgree checks that one optimizer step gives the same
-// parameters whatever the number of workers, including when the parts are
+// parameters and loss whatever the number of workers, and one example at a
+// time (OneByOne) as a part at a time, including when the parts are
 // unequal and some examples are skipped (the weighting must follow the
 // number of examples used).
 func TestTrainerWorkersAgree(t *testing.T) {
 	data := newToy(50, 4, true)
 	examples := []int{3, 7, 14, 15, 16, 21, 22, 30, 31, 40, 41}
 	var ref []float32
-	for _, workers := range []int{1, 2, 3, 4, 11, 20} {
-		m := newToyModel(5)
-		tr := &Trainer{Params: m.params(), Optimizer: &SGD{}, Schedule: ConstantRate(1), Workers: workers}
-		loss, n, err := tr.Batch(examples, 1, m.step(data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n != 8 { // 7, 14, 21 are skipped
-			t.Fatalf("%d workers: %d examples used, want 8", workers, n)
-		}
-		got := append(append([]float32(nil), m.w.Value.Data...), m.b.Value.Data...)
-		if ref == nil {
-			ref = got
-			// The step must have moved the parameters.
-			m0 := newToyModel(5)
-			if got[0] == m0.w.Value.Data[0] {
-				t.Fatal("the step changed nothing")
+	var refLoss float64
+	for _, oneByOne := range []bool{false, true} {
+		for _, workers := range []int{1, 2, 3, 4, 11, 20} {
+			m := newToyModel(5)
+			tr := &Trainer{Params: m.params(), Optimizer: &SGD{}, Schedule: ConstantRate(1), Workers: workers, OneByOne: oneByOne}
+			loss, n, err := tr.Batch(examples, 1, m.step(data))
+			if err != nil {
+				t.Fatal(err)
 			}
-			t.Logf("loss %.5f", loss)
-			continue
-		}
-		for i := range got {
-			if math.Abs(float64(got[i]-ref[i])) > 1e-6*math.Max(1, math.Abs(float64(ref[i]))) {
-				t.Errorf("%d workers: parameter %d = %v, 1 worker gives %v", workers, i, got[i], ref[i])
+			if n != 8 { // 7, 14, 21 are skipped
+				t.Fatalf("%d workers, one by one %v: %d examples used, want 8", workers, oneByOne, n)
+			}
+			got := append(append([]float32(nil), m.w.Value.Data...), m.b.Value.Data...)
+			if ref == nil {
+				ref, refLoss = got, loss
+				// The step must have moved the parameters.
+				m0 := newToyModel(5)
+				if got[0] == m0.w.Value.Data[0] {
+					t.Fatal("the step changed nothing")
+				}
+				t.Logf("loss %.5f", loss)
+				continue
+			}
+			if math.Abs(loss-refLoss) > 1e-6*math.Max(1, math.Abs(refLoss)) {
+				t.Errorf("%d workers, one by one %v: loss %v, 1 worker gives %v", workers, oneByOne, loss, refLoss)
+			}
+			for i := range got {
+				if math.Abs(float64(got[i]-ref[i])) > 1e-6*math.Max(1, math.Abs(float64(ref[i]))) {
+					t.Errorf("%d workers, one by one %v: parameter %d = %v, 1 worker gives %v", workers, oneByOne, i, got[i], ref[i])
+				}
 			}
 		}
 	}

@@ -354,7 +354,7 @@ func (p *Pipeline) Train(ctx context.Context, c *TrainConfig, opt TrainOptions) 
 			return err
 		}
 	}
-	tr := &gtn.Trainer{Params: params, Optimizer: optimizer, Schedule: c.Schedule, Workers: c.Workers, Progress: opt.Progress}
+	tr := &gtn.Trainer{Params: params, Optimizer: optimizer, Schedule: c.Schedule, Workers: c.Workers, Progress: opt.Progress, OneByOne: true}
 	step := p.stepFunc(c)
 	var most energyStats // the largest spread and share read right seen
 	if c.Collapse > 0 {
