@@ -155,7 +155,7 @@ Flags:
 type reader struct {
 	p         *pipelines.Pipeline
 	threshold float64
-	meta      map[string]string // the model's metadata, if known
+	model     *gtn.Model // the model file read (--model or the embedded one), or nil
 	tapes     sync.Pool
 }
 
@@ -170,7 +170,7 @@ func loadReader(file, model string, field bool) (*reader, error) {
 		if field {
 			d = defaultFieldReader
 		}
-		r.p, r.meta, err = loadDefault(d)
+		r.p, r.model, err = loadDefault(d)
 	} else {
 		r.p, err = pipelines.Load(file, pipelines.DefaultRegistry())
 	}
@@ -190,9 +190,13 @@ func loadReader(file, model string, field bool) (*reader, error) {
 		if err := loadWeights(r.p, m, model); err != nil {
 			return nil, err
 		}
-		r.meta = m.Meta
+		r.model = m
 	}
-	if r.threshold, _, err = modelThreshold(r.p, r.meta); err != nil {
+	var meta map[string]string
+	if r.model != nil {
+		meta = r.model.Meta
+	}
+	if r.threshold, _, err = modelThreshold(r.p, meta); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -229,7 +233,7 @@ func thresholdKey(p *pipelines.Pipeline) string { return MetaThreshold + ":" + p
 // and the models are written to a temporary directory laid out as the
 // repository (pipelines/, models/), which is removed once the pipeline
 // has read them.
-func loadDefault(d defaultReader) (*pipelines.Pipeline, map[string]string, error) {
+func loadDefault(d defaultReader) (*pipelines.Pipeline, *gtn.Model, error) {
 	dir, err := os.MkdirTemp("", "gtn-read-")
 	if err != nil {
 		return nil, nil, err
@@ -279,7 +283,7 @@ func loadDefault(d defaultReader) (*pipelines.Pipeline, map[string]string, error
 	if err != nil {
 		return nil, nil, fmt.Errorf("embedded model: %w", err)
 	}
-	return p, m.Meta, nil
+	return p, m, nil
 }
 
 // loadWeights copies into p's parameters (named by node, "recog/c1.weight")
@@ -533,16 +537,22 @@ func runCalibrate(r *reader, dir, split string, maxErrors float64, workers int, 
 		fmt.Fprintf(stdout, "| %.6g (the model's) | %.2f%% | %.2f%% | %.2f%% |\n", r.threshold, 100*p.Correct, 100*p.Errors, 100*p.Rejected)
 	}
 	if out != "" {
-		meta := map[string]string{}
-		for k, v := range r.meta {
+		// The threshold goes into the model read, whole: a model of the
+		// full-check reader keeps its zone energy when calibrated with
+		// the field reader. Without one, the pipeline's own weights.
+		m := r.model
+		if m == nil {
+			m = &gtn.Model{Params: r.p.NamedParams()}
+		}
+		meta := map[string]string{"pipeline": r.p.Spec.Name}
+		for k, v := range m.Meta {
 			meta[k] = v
 		}
 		key := thresholdKey(r.p)
 		meta[key] = strconv.FormatFloat(op.Threshold, 'g', -1, 64)
 		meta[metaMaxErrors+":"+r.p.Spec.Name] = strconv.FormatFloat(maxErrors, 'g', -1, 64)
 		meta[metaCalib+":"+r.p.Spec.Name] = fmt.Sprintf("%s split %s: %d images, %.2f%% correct, %.2f%% errors, %.2f%% rejected", filepath.Base(dir), split, len(images), 100*op.Correct, 100*op.Errors, 100*op.Rejected)
-		delete(meta, "pipeline") // SaveModel sets it
-		if err := r.p.SaveModel(out, meta); err != nil {
+		if err := gtn.SaveModel(out, &gtn.Model{Meta: meta, Params: m.Params}); err != nil {
 			fmt.Fprintln(stderr, "gtn read:", err)
 			return 1
 		}

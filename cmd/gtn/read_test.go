@@ -233,6 +233,30 @@ func TestReadCalibrate(t *testing.T) {
 	if got := strconv.FormatFloat(r.threshold, 'g', -1, 64); got != m.Meta[key] {
 		t.Errorf("reader threshold %s, want the model's %s", got, m.Meta[key])
 	}
+	// Calibrating the field reader with a model of the full-check reader
+	// keeps what only the full-check reader uses (its zone energy) and
+	// the other thresholds.
+	full := "../../models/checks/amount.msgpack"
+	code, _, errs = runGTN(t, "", "read", "--field", "--calibrate", dir, "--model", full, "--out", model)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	before, err := gtn.LoadModel(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := gtn.LoadModel(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Params) != len(before.Params) {
+		t.Errorf("%d parameters after calibration, %d before", len(after.Params), len(before.Params))
+	}
+	for k, v := range before.Meta {
+		if k != key && !strings.HasSuffix(k, ":"+r.p.Spec.Name) && after.Meta[k] != v {
+			t.Errorf("metadata %s = %q after calibration, %q before", k, after.Meta[k], v)
+		}
+	}
 }
 
 // TestReadUsage checks the usage errors and the help.
