@@ -163,7 +163,8 @@ func BenchmarkPrepareField(b *testing.B) {
 	for _, stage := range []string{"Clean", "Clean+RemoveRules"} {
 		b.Run(stage, func(b *testing.B) {
 			for i := range b.N {
-				c := Clean(bms[i%len(bms)], max(9, bms[i%len(bms)].Height/5))
+				bm := bms[i%len(bms)]
+				c := Clean(bm, max(9, bm.Height/5))
 				if stage == "Clean+RemoveRules" {
 					RemoveRules(c, 0.3)
 				}

@@ -8,6 +8,17 @@ import (
 	"github.com/gotn/gotn/transformers"
 )
 
+// inkOf returns the ink of a grey image (dark ink on white paper).
+func inkOf(g *image.Gray) transformers.Bitmap {
+	b := transformers.Bitmap{Width: g.Rect.Dx(), Height: g.Rect.Dy(), Ink: make([]float32, g.Rect.Dx()*g.Rect.Dy())}
+	for y := range b.Height {
+		for x, v := range g.Pix[y*g.Stride : y*g.Stride+b.Width] {
+			b.Ink[y*b.Width+x] = 1 - float32(v)/255
+		}
+	}
+	return b
+}
+
 // holdsDigits reports whether zone z holds the amount's digits (90% of
 // their box) without being much larger than the field (4 times its
 // area at most).
@@ -51,13 +62,7 @@ func TestFieldRecall(t *testing.T) {
 	var inCands, inKept, cands int
 	for i := range n {
 		ck := checks.Check(i)
-		g := ck.Image
-		b := transformers.Bitmap{Width: g.Rect.Dx(), Height: g.Rect.Dy(), Ink: make([]float32, g.Rect.Dx()*g.Rect.Dy())}
-		for y := range b.Height {
-			for x, v := range g.Pix[y*g.Stride : y*g.Stride+b.Width] {
-				b.Ink[y*b.Width+x] = 1 - float32(v)/255
-			}
-		}
+		b := inkOf(ck.Image)
 		all, err := fl.Candidates(b)
 		if err != nil {
 			t.Fatal(err)
@@ -120,13 +125,7 @@ func TestRemoveRulesFields(t *testing.T) {
 	var with, without int
 	for i := range n {
 		ck := fields.Check(i)
-		g := ck.Image
-		b := transformers.Bitmap{Width: g.Rect.Dx(), Height: g.Rect.Dy(), Ink: make([]float32, g.Rect.Dx()*g.Rect.Dy())}
-		for y := range b.Height {
-			for x, v := range g.Pix[y*g.Stride : y*g.Stride+b.Width] {
-				b.Ink[y*b.Width+x] = 1 - float32(v)/255
-			}
-		}
+		b := inkOf(ck.Image)
 		b = transformers.Clean(b, max(9, b.Height/5))
 		for _, rules := range []bool{false, true} {
 			in := b

@@ -1,6 +1,7 @@
 package transformers
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -32,6 +33,24 @@ func TestMinMax(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestCleanBadValues checks that Clean takes NaN and infinite ink without
+// panicking and gives ink in [0, 1].
+func TestCleanBadValues(t *testing.T) {
+	b := Bitmap{Width: 30, Height: 20, Ink: make([]float32, 600)}
+	for i := range b.Ink {
+		b.Ink[i] = float32(i%7) / 7
+	}
+	b.Ink[5] = float32(math.NaN())
+	b.Ink[50] = float32(math.Inf(1))
+	b.Ink[100] = float32(math.Inf(-1))
+	out := Clean(b, 9)
+	for i, v := range out.Ink {
+		if !(v >= 0 && v <= 1) {
+			t.Fatalf("pixel %d: %v", i, v)
 		}
 	}
 }

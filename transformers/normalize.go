@@ -58,8 +58,11 @@ type NormalizeConfig struct {
 // and places it in an image of Height rows, with the box's top at row
 // (Height-Body)/2 and Pad blank columns on each side, by area averaging
 // (which both shrinks and enlarges). Every character keeps its size and
-// position relative to the string's baseline. An image without ink gives
-// an empty image of width 2·Pad.
+// position relative to the string's baseline. The ink box spans the
+// string's band of rows, not ink above or below it, and ink that the top
+// or bottom edge of the image cuts outside the band is erased (see
+// inkBox): the writing of a line above a cropped field. An image without
+// ink gives an empty image of width 2·Pad.
 func Normalize(b Bitmap, cfg NormalizeConfig) (*Bitmap, Transform, error) {
 	if err := b.check(); err != nil {
 		return nil, Transform{}, err
@@ -96,16 +99,17 @@ func Normalize(b Bitmap, cfg NormalizeConfig) (*Bitmap, Transform, error) {
 // inkBox returns the box [x0,x1)×[y0,y1) that a string is scaled by,
 // ignoring 8-connected groups of fewer than minSpeck pixels above
 // threshold (noise). Vertically, it spans the string's band of rows: the
-// rows of its largest component that is not a rule (more than four times
-// wider than high, such as an underline), grown by every component lying
-// at least half within them until none is left, and by the small marks
-// touching them (a comma below the baseline), so that ink above or below
-// the string (writing of a line above a field, leftovers of printed lines)
-// does not set its height. Horizontally, it spans all the ink but the
-// strays, which the caller erases (stray[label], nil when there is none):
-// components outside the band that touch the top or bottom of the image,
-// such as the handwriting of a line above a field that the field's crop
-// cut through. An image of rules only gives the box of all its ink.
+// rows of the component that is not a rule (more than four times wider
+// than high, such as an underline) whose rows hold the most ink of the
+// others, grown by every component lying at least half within them until
+// none is left, and by the small marks touching them (a comma below the
+// baseline), so that ink above or below the string (writing of a line
+// above a field, leftovers of printed lines) does not set its height.
+// Horizontally, it spans all the ink but the strays, which the caller
+// erases (stray[label], nil when there is none): components outside the
+// band that touch the top or bottom of the image, such as the handwriting
+// of a line above a field that the field's crop cut through. An image of
+// rules only gives the box of all its ink.
 func inkBox(b Bitmap, threshold float32, minSpeck int) (x0, y0, x1, y1 int, labels []int32, stray []bool, ok bool) {
 	w, h := b.Width, b.Height
 	bin := make([]bool, w*h)
@@ -121,10 +125,23 @@ func inkBox(b Bitmap, threshold float32, minSpeck int) (x0, y0, x1, y1 int, labe
 			x1, y1 = max(x1, c.x1), max(y1, c.y1)
 		}
 	}
-	seed := -1
+	// The seed: the component that is not a rule whose rows hold the most
+	// ink of the others (half of each at least), so that neither the
+	// writing of the line above, however large, nor a period is taken for
+	// the string.
+	seed, best := -1, -1
 	for i, c := range comps {
-		if c.area >= minSpeck && !isRule(c) && (seed < 0 || c.area > comps[seed].area) {
-			seed = i
+		if c.area < minSpeck || isRule(c) {
+			continue
+		}
+		votes := 0
+		for _, o := range comps {
+			if o.area >= minSpeck && !isRule(o) && 2*(min(c.y1, o.y1)-max(c.y0, o.y0)) >= o.y1-o.y0 {
+				votes += o.area
+			}
+		}
+		if votes > best || votes == best && c.area > comps[seed].area {
+			seed, best = i, votes
 		}
 	}
 	if seed < 0 {
@@ -340,9 +357,15 @@ func Clean(b Bitmap, window int) Bitmap {
 	out := Bitmap{Width: w, Height: h, Ink: make([]float32, w*h)}
 	var hist [256]int
 	for i, v := range b.Ink {
-		d := max(0, v-bg[i])
+		d := v - bg[i]
+		switch {
+		case !(d > 0): // NaN too
+			d = 0
+		case d > 1:
+			d = 1
+		}
 		out.Ink[i] = d
-		hist[min(255, int(d*255))]++
+		hist[int(d*255)]++
 	}
 	t := otsu(hist[:])
 	// The strokes' level: the 90th percentile above the threshold.

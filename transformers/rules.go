@@ -16,10 +16,10 @@ const ruleGap = 2
 // least as long as the image is high and a third as long as it is wide,
 // along the field's skew (estimated between -4 and 4 degrees from the
 // projection profiles); no stroke of a character is that long. The
-// vertical sides of a box are straight runs that join two rules. Only the
-// pixels where the line is no thicker than its usual thickness are erased
-// (with their grey edges), so a stroke that crosses or sits on a rule
-// keeps its ink. Without rules, b comes back unchanged (the same pixels,
+// vertical sides of a box are straight runs at an end of the rules whose
+// two ends touch rules. Only the pixels where the line is at most two
+// pixels thicker than it usually is are erased (with their grey edges), so
+// a stroke that crosses or sits on a rule keeps its ink. Without rules, b comes back unchanged (the same pixels,
 // a new bitmap).
 //
 // The body height of a string is found from its ink box, which a box
@@ -72,8 +72,8 @@ func RemoveRules(b Bitmap, threshold float32) Bitmap {
 	if !found {
 		return out
 	}
-	// Vertical sides: runs across the rows (perpendicular to the skew)
-	// whose two ends touch horizontal rules.
+	// Vertical sides: runs across the rows (perpendicular to the skew),
+	// at an end of the rules, whose two ends touch rules.
 	thick := lineThickness(b.Ink, horiz, w, h, true)
 	reach := thick + ruleGap + 1
 	nearRule := func(x, y int) bool {
@@ -87,9 +87,22 @@ func RemoveRules(b Bitmap, threshold float32) Bitmap {
 		}
 		return false
 	}
+	// Columns across the skew: pixel (x, y) is in column x - slope·y. The
+	// sides stand at the ends of the rules, so a stroke that spans the box
+	// from rule to rule (a tall 1) is not taken for one.
+	c0, c1 := w, -w
+	for p, m := range horiz {
+		if m {
+			c := p%w - int(math.Round(slope*float64(p/w)))
+			c0, c1 = min(c0, c), max(c1, c)
+		}
+	}
 	vert := make([]bool, w*h)
 	span = int(math.Ceil(math.Abs(slope) * float64(h)))
 	for c := -span; c < w+span; c++ {
+		if c > c0+reach && c < c1-reach {
+			continue
+		}
 		at := func(y int) int {
 			x := c + int(math.Round(slope*float64(y)))
 			if x < 0 || x >= w {

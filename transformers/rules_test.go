@@ -44,6 +44,7 @@ func TestRemoveRules(t *testing.T) {
 		seg(200, 40, 175, end, 2, 2)
 		if touching {
 			seg(240, 50, 240, 110, 2, 3)
+			seg(225, 22, 225, 88, 2, 4) // a tall 1 from rule to rule
 		}
 		return c
 	}
