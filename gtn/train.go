@@ -65,7 +65,6 @@ type Trainer struct {
 // worker is one worker's tape and gradients, reused across batches.
 type worker struct {
 	grads *Grads
-	acc   *Grads // the sum of the examples' gradients (OneByOne)
 	tape  *Tape
 	loss  float64 // mean loss of its part
 	n     int     // examples it used
@@ -250,70 +249,61 @@ func (t *Trainer) Batch(examples []int, lr float64, step StepFunc) (loss float64
 
 // run computes the loss and gradients of examples on the worker's tape.
 func (w *worker) run(examples []int, step StepFunc) {
-	w.loss, w.n, w.err = 0, 0, nil
-	w.tape.Reset()
 	w.grads.Zero()
-	defer func() {
-		if r := recover(); r != nil {
-			w.err = fmt.Errorf("gtn: step panicked on %s: %v\n%s", describe(examples), r, debug.Stack())
-		}
-	}()
-	loss, n, err := step(w.tape, examples)
-	if err != nil {
-		w.err = err
-		return
-	}
-	if n <= 0 {
-		return
-	}
-	if n > len(examples) {
-		w.err = fmt.Errorf("gtn: step reports %d examples used of %d", n, len(examples))
-		return
-	}
-	if loss == nil || loss.Value == nil {
-		w.err = fmt.Errorf("gtn: step returned no loss for %s", describe(examples))
-		return
-	}
-	v := loss.Scalar()
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		w.err = fmt.Errorf("gtn: loss is %v on %s: training diverged (lower the learning rate)", v, describe(examples))
-		return
-	}
-	if err := w.tape.Backward(loss); err != nil {
-		w.err = err
-		return
-	}
-	w.loss, w.n = v, n
+	w.loss, w.n, w.err = w.backward(examples, step)
 }
 
-// runOneByOne is run one example at a time: the worker's loss and
-// gradients are the mean of the examples' (those the step used).
+// runOneByOne is run one example at a time: the backward passes add up
+// in the worker's gradients, which are then divided by the number of
+// examples used; the loss is their mean.
 func (w *worker) runOneByOne(examples []int, step StepFunc) {
-	if w.acc == nil {
-		w.acc = NewGrads(w.grads.Params())
-	}
-	acc := w.acc
-	acc.Zero()
-	var loss float64
-	n := 0
+	w.grads.Zero()
+	w.loss, w.n, w.err = 0, 0, nil
+	var sum float64
 	for k := range examples {
-		w.run(examples[k:k+1], step)
-		if w.err != nil {
+		loss, n, err := w.backward(examples[k:k+1], step)
+		if err != nil {
+			w.err = err
 			return
 		}
-		if w.n > 0 {
-			loss += w.loss
-			n++
-			acc.Add(w.grads)
+		sum += loss * float64(n)
+		w.n += n
+	}
+	if w.n > 0 {
+		w.grads.Scale(1 / float32(w.n))
+		w.loss = sum / float64(w.n)
+	}
+}
+
+// backward runs step on examples on the worker's tape, reset first, and
+// adds the gradient of its loss to the worker's gradients. It returns the
+// loss and the number of examples used.
+func (w *worker) backward(examples []int, step StepFunc) (loss float64, n int, err error) {
+	w.tape.Reset()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("gtn: step panicked on %s: %v\n%s", describe(examples), r, debug.Stack())
 		}
+	}()
+	v, n, err := step(w.tape, examples)
+	switch {
+	case err != nil:
+		return 0, 0, err
+	case n <= 0:
+		return 0, 0, nil
+	case n > len(examples):
+		return 0, 0, fmt.Errorf("gtn: step reports %d examples used of %d", n, len(examples))
+	case v == nil || v.Value == nil:
+		return 0, 0, fmt.Errorf("gtn: step returned no loss for %s", describe(examples))
 	}
-	w.grads.Zero()
-	w.loss, w.n = 0, n
-	if n > 0 {
-		acc.Scale(1 / float32(n))
-		w.grads.Add(acc)
-		w.loss = loss / float64(n)
+	loss = v.Scalar()
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return 0, 0, fmt.Errorf("gtn: loss is %v on %s: training diverged (lower the learning rate)", loss, describe(examples))
 	}
+	if err := w.tape.Backward(v); err != nil {
+		return 0, 0, err
+	}
+	return loss, n, nil
 }
 
 // epochError says where in an epoch err happened.

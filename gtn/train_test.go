@@ -230,7 +230,13 @@ func TestTrainerWorkersAgree(t *testing.T) {
 		for _, workers := range []int{1, 2, 3, 4, 11, 20} {
 			m := newToyModel(5)
 			tr := &Trainer{Params: m.params(), Optimizer: &SGD{}, Schedule: ConstantRate(1), Workers: workers, OneByOne: oneByOne}
-			loss, n, err := tr.Batch(examples, 1, m.step(data))
+			step := m.step(data)
+			loss, n, err := tr.Batch(examples, 1, func(tp *Tape, ex []int) (*Var, int, error) {
+				if oneByOne && len(ex) != 1 {
+					t.Errorf("one by one: the step got %d examples", len(ex))
+				}
+				return step(tp, ex)
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -356,9 +362,9 @@ func TestTrainerStepErrors(t *testing.T) {
 	inner := m.step(data)
 	boom := errors.New("boom")
 	for _, tc := range []struct {
-		name string
-		step StepFunc
-		want string
+		name          string
+		step          StepFunc
+		want, wantOne string // the error's text, part by part and one by one
 	}{
 		{"error", func(tp *Tape, ex []int) (*Var, int, error) {
 			for _, e := range ex {
@@ -367,35 +373,41 @@ func TestTrainerStepErrors(t *testing.T) {
 				}
 			}
 			return inner(tp, ex)
-		}, "example 17: boom"},
+		}, "example 17: boom", "example 17: boom"},
 		{"panic", func(tp *Tape, ex []int) (*Var, int, error) {
 			if ex[0] >= 20 {
 				panic("index out of range")
 			}
 			return inner(tp, ex)
-		}, "step panicked on examples [2"},
+		}, "step panicked on examples [2", "step panicked on examples [20]"},
 		{"too many", func(tp *Tape, ex []int) (*Var, int, error) {
 			l, _, err := inner(tp, ex)
 			return l, len(ex) + 1, err
-		}, "step reports 4 examples used of 3"},
+		}, "step reports 4 examples used of 3", "step reports 2 examples used of 1"},
 		{"no gradient", func(tp *Tape, ex []int) (*Var, int, error) {
 			return tp.Const(NewTensor(1)), len(ex), nil
-		}, "does not depend on anything trainable"},
+		}, "does not depend on anything trainable", "does not depend on anything trainable"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			tr := &Trainer{Params: m.params(), Optimizer: &SGD{}, Schedule: ConstantRate(0.1), Workers: 2}
-			order := make([]int, 30)
-			for i := range order {
-				order[i] = i
-			}
-			stats, err := tr.Epoch(context.Background(), 0, order, 6, tc.step)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("got error %v, want one containing %q", err, tc.want)
-			}
-			if tc.name == "error" && (!errors.Is(err, boom) || stats.Examples != 12 || !strings.Contains(err.Error(), "batch 2 (positions 12-17")) {
-				t.Errorf("error %v, %d examples done; want batch 2 to fail after 12", err, stats.Examples)
-			}
-		})
+		for _, oneByOne := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/one by one %v", tc.name, oneByOne), func(t *testing.T) {
+				tr := &Trainer{Params: m.params(), Optimizer: &SGD{}, Schedule: ConstantRate(0.1), Workers: 2, OneByOne: oneByOne}
+				order := make([]int, 30)
+				for i := range order {
+					order[i] = i
+				}
+				want := tc.want
+				if oneByOne {
+					want = tc.wantOne
+				}
+				stats, err := tr.Epoch(context.Background(), 0, order, 6, tc.step)
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Fatalf("got error %v, want one containing %q", err, want)
+				}
+				if tc.name == "error" && (!errors.Is(err, boom) || stats.Examples != 12 || !strings.Contains(err.Error(), "batch 2 (positions 12-17")) {
+					t.Errorf("error %v, %d examples done; want batch 2 to fail after 12", err, stats.Examples)
+				}
+			})
+		}
 	}
 }
 

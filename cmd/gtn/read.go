@@ -14,6 +14,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,7 +67,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	calibrate := fs.String("calibrate", "", "instead of reading, choose the reject threshold on the labelled images of this directory (labels.tsv)")
 	split := fs.String("split", "all", "with --calibrate: all, train (four fifths) or test (the held-out fifth)")
 	maxErrors := fs.Float64("max-errors", 0.01, "with --calibrate: the largest fraction of errors among all reads")
-	out := fs.String("out", "", "with --calibrate: write the pipeline's model with the threshold in its metadata to this file")
+	out := fs.String("out", "", "with --calibrate: write the model read (--model, the embedded one, or else the pipeline's weights) with the threshold in its metadata to this file")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: gtn read [--field] [--threshold T] [--pipeline FILE] [--model FILE] IMAGE...
        gtn read --calibrate DIR [--split S] [--max-errors E] [--out MODEL] [--field] [--pipeline FILE] [--model FILE]
@@ -284,6 +285,22 @@ func loadDefault(d defaultReader) (*pipelines.Pipeline, *gtn.Model, error) {
 		return nil, nil, fmt.Errorf("embedded model: %w", err)
 	}
 	return p, m, nil
+}
+
+// withMissing returns params followed by those of extra whose names are
+// not among them.
+func withMissing(params, extra []*gtn.Param) []*gtn.Param {
+	have := map[string]bool{}
+	for _, q := range params {
+		have[q.Name] = true
+	}
+	out := slices.Clone(params)
+	for _, q := range extra {
+		if !have[q.Name] {
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 // loadWeights copies into p's parameters (named by node, "recog/c1.weight")
@@ -537,22 +554,26 @@ func runCalibrate(r *reader, dir, split string, maxErrors float64, workers int, 
 		fmt.Fprintf(stdout, "| %.6g (the model's) | %.2f%% | %.2f%% | %.2f%% |\n", r.threshold, 100*p.Correct, 100*p.Errors, 100*p.Rejected)
 	}
 	if out != "" {
-		// The threshold goes into the model read, whole: a model of the
-		// full-check reader keeps its zone energy when calibrated with
-		// the field reader. Without one, the pipeline's own weights.
-		m := r.model
-		if m == nil {
-			m = &gtn.Model{Params: r.p.NamedParams()}
-		}
-		meta := map[string]string{"pipeline": r.p.Spec.Name}
-		for k, v := range m.Meta {
-			meta[k] = v
+		meta := map[string]string{}
+		if r.model != nil {
+			for k, v := range r.model.Meta {
+				meta[k] = v
+			}
 		}
 		key := thresholdKey(r.p)
 		meta[key] = strconv.FormatFloat(op.Threshold, 'g', -1, 64)
 		meta[metaMaxErrors+":"+r.p.Spec.Name] = strconv.FormatFloat(maxErrors, 'g', -1, 64)
 		meta[metaCalib+":"+r.p.Spec.Name] = fmt.Sprintf("%s split %s: %d images, %.2f%% correct, %.2f%% errors, %.2f%% rejected", filepath.Base(dir), split, len(images), 100*op.Correct, 100*op.Errors, 100*op.Rejected)
-		if err := gtn.SaveModel(out, &gtn.Model{Meta: meta, Params: m.Params}); err != nil {
+		var err error
+		if r.model == nil {
+			err = r.p.SaveModel(out, meta)
+		} else {
+			// The model read, whole (a full-check reader's model keeps its
+			// zone energy when the field reader is calibrated), with the
+			// pipeline's parameters that it lacks.
+			err = gtn.SaveModel(out, &gtn.Model{Meta: meta, Params: withMissing(r.model.Params, r.p.NamedParams())})
+		}
+		if err != nil {
 			fmt.Fprintln(stderr, "gtn read:", err)
 			return 1
 		}
