@@ -1,7 +1,6 @@
 package datasets
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -1020,28 +1019,17 @@ func (l CheckLabel) line() string {
 
 // ReadCheckLabels reads a labels file written by WriteChecks.
 func ReadCheckLabels(path string) ([]CheckLabel, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("datasets: %w", err)
-	}
-	defer f.Close()
 	var out []CheckLabel
-	sc := bufio.NewScanner(f)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := strings.TrimRight(sc.Text(), "\r")
-		if line == 1 && strings.HasPrefix(text, "file\t") || text == "" {
-			continue
-		}
+	err := forEachLabel(path, func(line int, text string) error {
 		cols := strings.Split(text, "\t")
 		if len(cols) < 8 {
-			return nil, fmt.Errorf("datasets: %s:%d: %d columns, want file text digits amount x0 y0 x1 y1 [style]", path, line, len(cols))
+			return fmt.Errorf("datasets: %s:%d: %d columns, want file text digits amount x0 y0 x1 y1 [style]", path, line, len(cols))
 		}
 		var b [4]int
 		for k := range b {
+			var err error
 			if b[k], err = strconv.Atoi(cols[4+k]); err != nil {
-				return nil, fmt.Errorf("datasets: %s:%d: field box: %w", path, line, err)
+				return fmt.Errorf("datasets: %s:%d: field box: %w", path, line, err)
 			}
 		}
 		l := CheckLabel{File: cols[0], Text: cols[1], Digits: cols[2], Amount: cols[3], Field: image.Rect(b[0], b[1], b[2], b[3])}
@@ -1049,9 +1037,10 @@ func ReadCheckLabels(path string) ([]CheckLabel, error) {
 			l.Style = cols[8]
 		}
 		out = append(out, l)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("datasets: %s: %w", path, err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -77,6 +77,25 @@ func appendText(toks []token, s string, small bool) []token {
 	return toks
 }
 
+// dollarsAndWhole returns the start of an amount of whole value v: a "$"
+// printed on the check, written or none (drawn with weights dollar), then
+// v, grouped by thousands with sep with probability group when it has
+// them.
+func dollarsAndWhole(r *rng, v int64, dollar [3]float64, group float64, sep byte) []token {
+	var toks []token
+	switch pick(r, dollar[:]...) {
+	case 0:
+		toks = append(toks, token{sym: '$', printed: true})
+	case 1:
+		toks = append(toks, token{sym: '$'})
+	}
+	whole := strconv.FormatInt(v, 10)
+	if v >= 1000 && r.float64() < group {
+		whole = groupThousands(v, sep)
+	}
+	return appendText(toks, whole, false)
+}
+
 // usAmount: "$1,234.56", "$200.00", "$75 50/100", "$1,000.--", mostly 2-4
 // digits before the decimal point.
 func usAmount(r *rng) ([]token, string) {
@@ -89,18 +108,7 @@ func usAmount(r *rng) ([]token, string) {
 	case 2:
 		cents = 1 + r.intn(99)
 	}
-	var toks []token
-	switch pick(r, 65, 30, 5) {
-	case 0:
-		toks = append(toks, token{sym: '$', printed: true})
-	case 1:
-		toks = append(toks, token{sym: '$'})
-	}
-	whole := strconv.FormatInt(v, 10)
-	if v >= 1000 && r.float64() < 0.75 {
-		whole = groupThousands(v, ',')
-	}
-	toks = appendText(toks, whole, false)
+	toks := dollarsAndWhole(r, v, [3]float64{65, 30, 5}, 0.75, ',')
 	cc := fmt.Sprintf("%02d", cents)
 	if cents == 0 {
 		switch pick(r, 45, 20, 15, 10, 10) {
@@ -128,18 +136,7 @@ func usAmount(r *rng) ([]token, string) {
 func latinAmount(r *rng) ([]token, string) {
 	nd := 2 + pick(r, 4, 14, 26, 30, 18, 8)
 	v := drawValue(r, nd, 0.6)
-	var toks []token
-	switch pick(r, 40, 30, 30) {
-	case 0:
-		toks = append(toks, token{sym: '$', printed: true})
-	case 1:
-		toks = append(toks, token{sym: '$'})
-	}
-	whole := strconv.FormatInt(v, 10)
-	if v >= 1000 && r.float64() < 0.8 {
-		whole = groupThousands(v, '.')
-	}
-	toks = appendText(toks, whole, false)
+	toks := dollarsAndWhole(r, v, [3]float64{40, 30, 30}, 0.8, '.')
 	toks = appendText(toks, []string{"", ".-", "-", "=", ".=", "=-", "--"}[pick(r, 20, 30, 20, 15, 5, 5, 5)], false)
 	return toks, strconv.FormatInt(v, 10)
 }

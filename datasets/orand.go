@@ -65,41 +65,55 @@ type StringImages struct {
 // to their images.
 func LoadStringImages(dir string) (*StringImages, error) {
 	path := filepath.Join(dir, "labels.tsv")
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("datasets: %w", err)
-	}
-	defer f.Close()
 	s := &StringImages{Dir: dir}
-	sc := bufio.NewScanner(f)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := strings.TrimRight(sc.Text(), "\r")
-		if line == 1 && strings.HasPrefix(text, "file\t") || text == "" {
-			continue
-		}
+	err := forEachLabel(path, func(line int, text string) error {
 		name, label, ok := strings.Cut(text, "\t")
 		if !ok || name == "" {
-			return nil, fmt.Errorf("datasets: %s:%d: want file<TAB>label", path, line)
+			return fmt.Errorf("datasets: %s:%d: want file<TAB>label", path, line)
 		}
 		im, err := readInk(filepath.Join(dir, "images", name))
 		if os.IsNotExist(err) {
 			im, err = readInk(filepath.Join(dir, name))
 		}
 		if err != nil {
-			return nil, fmt.Errorf("datasets: %s:%d: %w", path, line, err)
+			return fmt.Errorf("datasets: %s:%d: %w", path, line, err)
 		}
 		im.File, im.Label = name, label
 		s.Images = append(s.Images, im)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("datasets: %s: %w", path, err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := s.readBoxes(filepath.Join(dir, "boxes.json")); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// forEachLabel calls f with each line of the labels file at path (tab-
+// separated; a first line starting "file\t" is a header), numbered from 1,
+// blank lines left out, until f returns an error.
+func forEachLabel(path string, f func(line int, text string) error) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("datasets: %w", err)
+	}
+	defer fh.Close()
+	sc := bufio.NewScanner(fh)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimRight(sc.Text(), "\r")
+		if line == 1 && strings.HasPrefix(text, "file\t") || text == "" {
+			continue
+		}
+		if err := f(line, text); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("datasets: %s: %w", path, err)
+	}
+	return nil
 }
 
 // readInk decodes an image file into ink.
