@@ -87,16 +87,15 @@ func checkImage(ck *datasets.Check, name string) *Image {
 // amountTarget spells a written amount as the symbols of amount.syms:
 // its characters, spaces left out; digits only when digits is set.
 func amountTarget(text string, digits bool) []string {
-	t := make([]string, 0, len(text))
-	for _, r := range text {
-		if r == ' ' || digits && (r < '0' || r > '9') {
-			continue
-		}
-		t = append(t, string(r))
-	}
 	if digits {
 		// The denominator of "50/100" is not part of the amount's digits.
-		return amountTarget(datasets.AmountDigits(text), false)
+		text = datasets.AmountDigits(text)
+	}
+	t := make([]string, 0, len(text))
+	for _, r := range text {
+		if r != ' ' {
+			t = append(t, string(r))
+		}
 	}
 	return t
 }

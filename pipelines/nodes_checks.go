@@ -156,7 +156,7 @@ func canonicalizer(g *graphs.Graph, osyms *graphs.SymbolTable) (*graphs.Graph, e
 		s, _ := osyms.Symbol(l)
 		out := int32(0)
 		switch {
-		case len(s) == 1 && s[0] >= '0' && s[0] <= '9', s == "/":
+		case isDigit(s), s == "/":
 			out = l
 		case s == "." || s == "dec,":
 			out = dot
@@ -286,7 +286,7 @@ func (n *amountGrammar) Read(labels []int32) (amount.Reading, error) {
 				return amount.Reading{}, fmt.Errorf("label %d is not in the input symbol table", l)
 			}
 			r.Text += s
-			if len(s) == 1 && s[0] >= '0' && s[0] <= '9' {
+			if isDigit(s) {
 				r.Digits += s
 			}
 		}
@@ -317,8 +317,8 @@ const (
 
 func fieldNodeTypes() []*NodeType {
 	d := transformers.DefaultField()
-	hos := stringNodeTypes()[0]
-	recog := stringNodeTypes()[1]
+	strs := stringNodeTypes()
+	hos, recog := strs[0], strs[1]
 	return []*NodeType{
 		{
 			Name: "field-locate", Doc: "locates the amount field of a full check image: candidate zones by ink layout analysis (lines of ink, each also joined to the line on its left such as a \"$\" written apart, printed boxes with what they hold and the \"$\" left of them), each with a trainable energy from its features (position, size, aspect, ink density, box, rule under it); keeps the max_zones of lowest energy, each with its crop of the check, for zone-segment and zone-recognition, so that the best interpretation chooses the zone too",

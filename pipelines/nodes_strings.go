@@ -33,9 +33,20 @@ func pieceSourceParams() []ParamSpec {
 // pieceSegmenter returns the segmenter that a data source's
 // pieceSourceParams ask for.
 func pieceSegmenter(a *Args) (*transformers.HOS, error) {
+	return newHOS(a, segmenterConfig(a))
+}
+
+// segmenterConfig returns the segmenter settings that hos-segment and the
+// piece data sources share: frame, body, max_span and min_piece.
+func segmenterConfig(a *Args) transformers.HOSConfig {
 	cfg := transformers.DefaultHOS()
 	cfg.Frame, cfg.Body = a.Int("frame"), a.Int("body")
 	cfg.MaxSpan, cfg.MinPiece = a.Int("max_span"), a.Int("min_piece")
+	return cfg
+}
+
+// newHOS returns the segmenter of cfg, or an error naming a's node.
+func newHOS(a *Args, cfg transformers.HOSConfig) (*transformers.HOS, error) {
 	hos, err := transformers.NewHOS(cfg)
 	if err != nil {
 		return nil, a.Errorf("", "%v", err)
@@ -237,14 +248,12 @@ type hosNode struct {
 }
 
 func newHOSNode(a *Args) (Node, error) {
-	cfg := transformers.DefaultHOS()
-	cfg.Frame, cfg.Body = a.Int("frame"), a.Int("body")
+	cfg := segmenterConfig(a)
 	cfg.Threshold = float32(a.Float("threshold"))
-	cfg.MaxSpan, cfg.MinPiece = a.Int("max_span"), a.Int("min_piece")
 	cfg.MaxWidth, cfg.CutWidth = a.Float("max_width"), a.Float("cut_width")
-	hos, err := transformers.NewHOS(cfg)
+	hos, err := newHOS(a, cfg)
 	if err != nil {
-		return nil, a.Errorf("", "%v", err)
+		return nil, err
 	}
 	n := &hosNode{hos: hos, prep: preparationOf(a)}
 	if a.Bool("energy") {

@@ -9,8 +9,8 @@ import (
 	"github.com/gotn/gotn/gtn"
 )
 
-// benchStrings returns n generated test strings of 5 digits, or skips.
-func benchStrings(b testing.TB, n, minLen, maxLen int) []*datasets.DigitString {
+// benchMNIST returns MNIST's test digits, or skips without them.
+func benchMNIST(b testing.TB) *datasets.MNIST {
 	dir, err := datasets.MNISTDir("")
 	if err != nil {
 		b.Skip("MNIST not available: ", err)
@@ -19,6 +19,12 @@ func benchStrings(b testing.TB, n, minLen, maxLen int) []*datasets.DigitString {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return m
+}
+
+// benchStrings returns n generated test strings of 5 digits, or skips.
+func benchStrings(b testing.TB, n, minLen, maxLen int) []*datasets.DigitString {
+	m := benchMNIST(b)
 	cfg := datasets.DefaultDigitStrings()
 	cfg.MinLen, cfg.MaxLen = minLen, maxLen
 	ds, err := datasets.NewDigitStrings(m, n, 1, cfg)
@@ -135,14 +141,7 @@ func BenchmarkReadSDNN(b *testing.B) {
 // BenchmarkPrepareField measures the preparation of a generated amount
 // field of 200 dpi before segmentation: Clean, then RemoveRules.
 func BenchmarkPrepareField(b *testing.B) {
-	dir, err := datasets.MNISTDir("")
-	if err != nil {
-		b.Skip("MNIST not available: ", err)
-	}
-	m, err := datasets.LoadMNIST(dir, "test")
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := benchMNIST(b)
 	cfg := datasets.DefaultChecks()
 	cfg.Style, cfg.FieldOnly = datasets.CheckMixed, true
 	fields, err := datasets.NewChecks(m, 20, 3, cfg)

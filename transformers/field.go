@@ -219,7 +219,6 @@ func (f *FieldLocator) Candidates(b Bitmap) ([]Zone, error) {
 				}
 			}
 		}
-		c.boxed = true
 		add(c)
 		if left != nil {
 			add(union(*left, c, true))

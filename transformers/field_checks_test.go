@@ -19,6 +19,20 @@ func inkOf(g *image.Gray) transformers.Bitmap {
 	return b
 }
 
+// testMNIST returns MNIST's test digits, or skips without them.
+func testMNIST(t *testing.T) *datasets.MNIST {
+	t.Helper()
+	dir, err := datasets.MNISTDir("")
+	if err != nil {
+		t.Skip("MNIST not found:", err)
+	}
+	m, err := datasets.LoadMNIST(dir, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // holdsDigits reports whether zone z holds the amount's digits (90% of
 // their box) without being much larger than the field (4 times its
 // area at most).
@@ -39,14 +53,7 @@ func holdsDigits(z image.Rectangle, ck *datasets.Check) bool {
 // the candidates, and among the MaxZones of lowest energy that the
 // reader keeps. Measured: 99.0% and 99.0% (198/200; floors 97% and 95%).
 func TestFieldRecall(t *testing.T) {
-	dir, err := datasets.MNISTDir("")
-	if err != nil {
-		t.Skip("MNIST not found:", err)
-	}
-	m, err := datasets.LoadMNIST(dir, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := testMNIST(t)
 	cfg := datasets.DefaultChecks()
 	cfg.Style = datasets.CheckMixed
 	const n = 200
@@ -101,14 +108,7 @@ func TestFieldRecall(t *testing.T) {
 // Measured: 196 with, 85 without (Normalize's band of rows already leaves
 // out the ink above and below the string in both).
 func TestRemoveRulesFields(t *testing.T) {
-	dir, err := datasets.MNISTDir("")
-	if err != nil {
-		t.Skip("MNIST not found:", err)
-	}
-	m, err := datasets.LoadMNIST(dir, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := testMNIST(t)
 	gen := datasets.DefaultChecks()
 	gen.Style, gen.FieldOnly = datasets.CheckMixed, true
 	const n = 200

@@ -18,9 +18,8 @@ import (
 	"github.com/gotn/gotn/gtn"
 )
 
-// genCheck returns a generated check (or its amount field), or skips
-// without MNIST.
-func genCheck(t *testing.T, field bool, seed uint64) *datasets.Check {
+// testMNIST returns MNIST's test digits, or skips without them.
+func testMNIST(t *testing.T) *datasets.MNIST {
 	t.Helper()
 	dir, err := datasets.MNISTDir("")
 	if err != nil {
@@ -30,6 +29,14 @@ func genCheck(t *testing.T, field bool, seed uint64) *datasets.Check {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// genCheck returns a generated check (or its amount field), or skips
+// without MNIST.
+func genCheck(t *testing.T, field bool, seed uint64) *datasets.Check {
+	t.Helper()
+	m := testMNIST(t)
 	cfg := datasets.DefaultChecks()
 	cfg.FieldOnly = field
 	c, err := datasets.NewChecks(m, 1, seed, cfg)
@@ -330,14 +337,7 @@ func TestIsCorrect(t *testing.T) {
 // (ORAND: digit strings) it reads right. Measured with the committed
 // model: 29/30 checks, 59/60 fields, 153/216 ORAND fields.
 func TestReadAccuracy(t *testing.T) {
-	dir, err := datasets.MNISTDir("")
-	if err != nil {
-		t.Skipf("MNIST not available: %v", err)
-	}
-	m, err := datasets.LoadMNIST(dir, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := testMNIST(t)
 	generated := func(t *testing.T, n int, field bool) []string {
 		cfg := datasets.DefaultChecks()
 		cfg.Style, cfg.FieldOnly = datasets.CheckMixed, field
