@@ -280,7 +280,12 @@ func loadDefault(d defaultReader) (*pipelines.Pipeline, *gtn.Model, error) {
 	}
 	// The pipeline's nodes have loaded their weights from the model it
 	// names (d.model); its metadata holds the reject thresholds.
-	m, err := gtn.LoadModel(filepath.Join(dir, "models", filepath.FromSlash(d.model)))
+	f, err := models.ReaderFiles().Open(d.model)
+	if err != nil {
+		return nil, nil, fmt.Errorf("embedded model: %w", err)
+	}
+	defer f.Close()
+	m, err := gtn.ReadModel(f, d.model)
 	if err != nil {
 		return nil, nil, fmt.Errorf("embedded model: %w", err)
 	}
@@ -478,6 +483,10 @@ func runCalibrate(r *reader, dir, split string, maxErrors float64, workers int, 
 	if workers <= 0 {
 		workers = max(1, min(len(images), runtime.GOMAXPROCS(0)))
 	}
+	labels := make([]label, len(images))
+	for i, si := range images {
+		labels[i] = parseLabel(si.Label)
+	}
 	outcomes := make([]amount.Outcome, len(images))
 	exact := make([][3]bool, len(images)) // text, digits, amount right
 	failures := make([]error, len(images))
@@ -498,10 +507,8 @@ func runCalibrate(r *reader, dir, split string, maxErrors float64, workers int, 
 				o := amount.Outcome{Answered: rd.Text != nil}
 				if o.Answered {
 					o.Confidence = *rd.Confidence
-					l := parseLabel(si.Label)
-					o.Correct = isCorrect(l, rd)
-					text, digits, amt := score(l, rd)
-					exact[i] = [3]bool{text, digits, amt}
+					exact[i] = score(labels[i], rd)
+					o.Correct = labels[i].correct(exact[i])
 				}
 				outcomes[i] = o
 			}
@@ -525,8 +532,7 @@ func runCalibrate(r *reader, dir, split string, maxErrors float64, workers int, 
 	fmt.Fprintf(stdout, "%d images of %s (split %s), %.1f images/s\n", len(images), dir, split, float64(len(images))/time.Since(start).Seconds())
 	var right [3]int
 	var have [3]int
-	for i, si := range images {
-		l := parseLabel(si.Label)
+	for i, l := range labels {
 		for k, ok := range []bool{l.text != "", l.digits != "", l.amount != ""} {
 			if ok {
 				have[k]++
@@ -612,22 +618,23 @@ func sameAmount(a, b string) bool {
 
 // score says what a reading got right: the text as written, the digits and
 // the amount, each false when the label does not give it.
-func score(l label, rd reading) (text, digits, amt bool) {
-	text = rd.Text != nil && strings.ReplaceAll(*rd.Text, " ", "") == l.text
-	digits = rd.Digits != nil && *rd.Digits == l.digits
-	amt = rd.Amount != nil && sameAmount(*rd.Amount, l.amount)
-	return text, digits, amt
+func score(l label, rd reading) [3]bool {
+	return [3]bool{
+		rd.Text != nil && strings.ReplaceAll(*rd.Text, " ", "") == l.text,
+		rd.Digits != nil && *rd.Digits == l.digits,
+		rd.Amount != nil && sameAmount(*rd.Amount, l.amount),
+	}
 }
 
-// isCorrect is the criterion of the reject table: the amount when the
-// label has one, else the digits when it has them, else the text.
-func isCorrect(l label, rd reading) bool {
-	text, digits, amt := score(l, rd)
+// correct is the criterion of the reject table, given what a reading got
+// right (score): the amount when the label has one, else the digits when
+// it has them, else the text.
+func (l label) correct(exact [3]bool) bool {
 	switch {
 	case l.amount != "":
-		return amt
+		return exact[2]
 	case l.digits != "":
-		return digits
+		return exact[1]
 	}
-	return text
+	return exact[0]
 }

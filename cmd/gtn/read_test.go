@@ -324,7 +324,8 @@ func TestIsCorrect(t *testing.T) {
 		{"$5", rd("5", "5", "5.00"), false},
 	}
 	for _, tt := range tests {
-		if got := isCorrect(parseLabel(tt.label), tt.rd); got != tt.want {
+		l := parseLabel(tt.label)
+		if got := l.correct(score(l, tt.rd)); got != tt.want {
 			t.Errorf("label %q, reading %q: correct %v, want %v", tt.label, *tt.rd.Text, got, tt.want)
 		}
 	}
