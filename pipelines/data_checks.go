@@ -214,26 +214,11 @@ func (d *checkPiecesData) addORAND(a *Args) error {
 	if err != nil {
 		return a.Errorf("orand_dir", "%v", err)
 	}
-	for _, im := range s.Split(a.String("split") == "test") {
-		if len(im.Boxes) == 0 || len(im.Boxes) != len(im.Label) {
-			continue
-		}
-		b := bitmapOf(&Image{Width: im.Width, Height: im.Height, Ink: im.Ink}, preparation{clean: true, rules: d.prep.rules})
-		seg, err := d.hos.Segment(b)
-		if err != nil {
-			return fmt.Errorf("check-pieces: %s: %w", im.File, err)
-		}
-		truth := seg.Truth(boxOwners(b, im.Boxes), im.Width, im.Height, len(im.Boxes))
-		for k, t := range truth {
-			switch {
-			case t >= 0:
-				d.orandChars = append(d.orandChars, orandPiece{seg.Images, k, im.Chars[t]})
-			case t == transformers.TruthJunk:
-				d.orandJunk = append(d.orandJunk, orandPiece{seg.Images, k, JunkSymbol[0]})
-			}
-		}
+	prep := preparation{clean: true, rules: d.prep.rules}
+	if d.orandChars, d.orandJunk, err = segmentORAND(d.hos, s.Split(a.String("split") == "test"), prep, false); err != nil {
+		return fmt.Errorf("check-pieces: %w", err)
 	}
-	d.orandJunkCount = min(len(d.orandJunk), int(float64(len(d.orandChars))*d.junk/(1-d.junk)))
+	d.orandJunkCount = junkSample(len(d.orandChars), len(d.orandJunk), d.junk)
 	return nil
 }
 
@@ -254,17 +239,7 @@ func (d *checkPiecesData) Example(i int, augment uint64) (Example, error) {
 		return Example{}, fmt.Errorf("check pieces: example %d out of range [0,%d)", i, d.Len())
 	}
 	if i >= n {
-		j := i - n
-		var p orandPiece
-		if j < len(d.orandChars) {
-			p = d.orandChars[j]
-		} else {
-			j -= len(d.orandChars)
-			if augment != 0 {
-				j = int(pieceHash(uint64(j), augment) % uint64(len(d.orandJunk)))
-			}
-			p = d.orandJunk[j]
-		}
+		p, j := pickPiece(d.orandChars, d.orandJunk, i-n, augment)
 		return d.example(p.images.Data[p.k*d.frame*d.frame:(p.k+1)*d.frame*d.frame], string(p.char), fmt.Sprintf("orand-piece#%d", j)), nil
 	}
 	for try := uint64(0); try < 16; try++ {

@@ -467,26 +467,8 @@ func orandPiecesSource() *DataSource {
 			}
 			// Segment every annotated image once: the examples are
 			// (image, segment) pairs.
-			for _, im := range images {
-				if len(im.Boxes) == 0 || len(im.Boxes) != len(im.Label) {
-					continue
-				}
-				b := bitmapOf(&Image{Width: im.Width, Height: im.Height, Ink: im.Ink}, prep)
-				seg, err := hos.Segment(b)
-				if err != nil {
-					return nil, err
-				}
-				truth := seg.Truth(boxOwners(b, im.Boxes), im.Width, im.Height, len(im.Boxes))
-				for k, t := range truth {
-					switch {
-					case t >= 0:
-						d.chars = append(d.chars, orandPiece{seg.Images, k, im.Chars[t]})
-					case t == transformers.TruthJunk:
-						d.junks = append(d.junks, orandPiece{seg.Images, k, JunkSymbol[0]})
-					case t == transformers.TruthMark && d.marks:
-						d.chars = append(d.chars, orandPiece{seg.Images, k, MarkSymbol[0]})
-					}
-				}
+			if d.chars, d.junks, err = segmentORAND(hos, images, prep, d.marks); err != nil {
+				return nil, err
 			}
 			if len(d.chars) == 0 {
 				return nil, a.Errorf("dir", "no annotated images in %s", dir)
@@ -494,6 +476,59 @@ func orandPiecesSource() *DataSource {
 			return d, nil
 		},
 	}
+}
+
+// segmentORAND cuts the annotated images (those with a box per character)
+// as hos does, prepared as prep says, and labels the segments from the
+// boxes: characters (and, with marks, segments without digit ink as the
+// mark symbol) and junk.
+func segmentORAND(hos *transformers.HOS, images []*datasets.StringImage, prep preparation, marks bool) (chars, junks []orandPiece, err error) {
+	for _, im := range images {
+		if len(im.Boxes) == 0 || len(im.Boxes) != len(im.Label) {
+			continue
+		}
+		b := bitmapOf(&Image{Width: im.Width, Height: im.Height, Ink: im.Ink}, prep)
+		seg, err := hos.Segment(b)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", im.File, err)
+		}
+		truth := seg.Truth(boxOwners(b, im.Boxes), im.Width, im.Height, len(im.Boxes))
+		for k, t := range truth {
+			switch {
+			case t >= 0:
+				chars = append(chars, orandPiece{seg.Images, k, im.Chars[t]})
+			case t == transformers.TruthJunk:
+				junks = append(junks, orandPiece{seg.Images, k, JunkSymbol[0]})
+			case t == transformers.TruthMark && marks:
+				chars = append(chars, orandPiece{seg.Images, k, MarkSymbol[0]})
+			}
+		}
+	}
+	return chars, junks, nil
+}
+
+// junkSample returns how many junk segments go with chars character
+// segments for a fraction junk of junk examples (at most the junks there
+// are).
+func junkSample(chars, junks int, junk float64) int {
+	if junks == 0 || junk >= 1 {
+		return 0
+	}
+	return min(junks, int(float64(chars)*junk/(1-junk)))
+}
+
+// pickPiece returns example i of characters then a sample of junk: the
+// character i, or a junk segment, a different one for each augment
+// (augment 0: the first ones, in order); and its index in its list.
+func pickPiece(chars, junks []orandPiece, i int, augment uint64) (orandPiece, int) {
+	if i < len(chars) {
+		return chars[i], i
+	}
+	j := i - len(chars)
+	if augment != 0 {
+		j = int(pieceHash(uint64(j), augment) % uint64(len(junks)))
+	}
+	return junks[j], j
 }
 
 // boxOwners gives each inked pixel (ink above 0.2) the index of the box
@@ -540,10 +575,7 @@ var pieceDistortion = datasets.Affine{Translate: 1, Scale: 0.08, Squeeze: 0.1, S
 // Len is the number of digit segments, and as many more as the junk
 // fraction asks for.
 func (d *orandPiecesData) Len() int {
-	if len(d.junks) == 0 || d.junk >= 1 {
-		return len(d.chars)
-	}
-	return len(d.chars) + min(len(d.junks), int(float64(len(d.chars))*d.junk/(1-d.junk)))
+	return len(d.chars) + junkSample(len(d.chars), len(d.junks), d.junk)
 }
 
 func (d *orandPiecesData) Inputs() []Type { return []Type{ImageType} }
@@ -554,16 +586,7 @@ func (d *orandPiecesData) Example(i int, augment uint64) (Example, error) {
 	if i < 0 || i >= d.Len() {
 		return Example{}, fmt.Errorf("orand pieces: example %d out of range [0,%d)", i, d.Len())
 	}
-	var p orandPiece
-	if i < len(d.chars) {
-		p = d.chars[i]
-	} else {
-		j := i - len(d.chars)
-		if augment != 0 {
-			j = int(pieceHash(uint64(j), augment) % uint64(len(d.junks)))
-		}
-		p = d.junks[j]
-	}
+	p, _ := pickPiece(d.chars, d.junks, i, augment)
 	f := d.frame
 	im := frameImage(p.images.Data[p.k*f*f:(p.k+1)*f*f], f, fmt.Sprintf("orand-piece#%d", i))
 	if augment != 0 && d.distort != nil {
