@@ -216,8 +216,30 @@ func LeNet4Table() Table {
 // or less when trained with distortions (one epoch without distortions, SGD
 // with momentum 0.9 and rate 0.01, batches of 32: 1.5%).
 func NewLeNet5Modern(classes int, rng *rand.Rand) (Network, error) {
+	return newLeNet5Modern("lenet5-modern", classes, false, rng)
+}
+
+// NewLeNet5Views returns NewLeNet5Modern's network with two views of its
+// input: a NormalizedView layer first gives each image a second channel,
+// its ink scaled into a 20×20 box and centred by its centre of mass (as
+// MNIST's digits were made), and C1 reads both channels (656,580
+// parameters for 10 classes, 11% more computation). It is meant for the
+// segments of a heuristic over-segmenter, framed at the string's scale:
+// the first view tells pieces, marks and digits apart by size and
+// position, the second shows the shape at the size digit recognizers read
+// best.
+func NewLeNet5Views(classes int, rng *rand.Rand) (Network, error) {
+	return newLeNet5Modern("lenet5-views", classes, true, rng)
+}
+
+func newLeNet5Modern(arch string, classes int, views bool, rng *rand.Rand) (Network, error) {
 	b := &builder{rng: rng}
-	b.conv(ConvConfig{Name: "c1", In: 1, Out: 20, KH: 5, KW: 5, Act: ReLU, Init: HeInit})
+	in := 1
+	if views {
+		b.add(NormalizedView{Box: 20})
+		in = 2
+	}
+	b.conv(ConvConfig{Name: "c1", In: in, Out: 20, KH: 5, KW: 5, Act: ReLU, Init: HeInit})
 	b.add(MaxPool{Size: 2})
 	b.conv(ConvConfig{Name: "c3", In: 20, Out: 50, KH: 5, KW: 5, Act: ReLU, Init: HeInit})
 	b.add(MaxPool{Size: 2})
@@ -225,5 +247,5 @@ func NewLeNet5Modern(classes int, rng *rand.Rand) (Network, error) {
 	b.add(Dropout{P: 0.5})
 	b.linear(LinearConfig{Name: "f6", In: 500, Out: classes, Init: HeInit})
 	b.add(LogSoftmax{})
-	return b.network("lenet5-modern", classes, 32)
+	return b.network(arch, classes, 32)
 }

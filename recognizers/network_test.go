@@ -69,6 +69,7 @@ func TestArchitectures(t *testing.T) {
 		{"lenet5", 10, 32, 60000},
 		{"lenet5", 15, 32, 60000},
 		{"lenet5-modern", 10, 32, 656080},
+		{"lenet5-views", 10, 32, 656580},
 	}
 	for _, tc := range tests {
 		net := newNet(t, tc.arch, tc.classes, 3)
@@ -251,7 +252,7 @@ func TestSaveLoad(t *testing.T) {
 func TestNetworkGradients(t *testing.T) { bothPaths(t, testNetworkGradients) }
 
 func testNetworkGradients(t *testing.T) {
-	for _, arch := range []string{"lenet1", "lenet4", "lenet5", "lenet5-modern"} {
+	for _, arch := range []string{"lenet1", "lenet4", "lenet5", "lenet5-modern", "lenet5-views"} {
 		t.Run(arch, func(t *testing.T) {
 			net := newNet(t, arch, 10, 5).(*Sequential)
 			h, w := net.InputSize()
@@ -278,7 +279,7 @@ func testNetworkGradients(t *testing.T) {
 				significant: 0.05,
 				step:        0.02,
 			}
-			if arch == "lenet5-modern" {
+			if strings.HasPrefix(arch, "lenet5-") {
 				// ReLU and max pooling kinks bias large steps, rounding
 				// small ones: a looser integration check.
 				c.step, c.tol, c.significant = 1e-3, 5e-2, 0.3

@@ -75,11 +75,17 @@ func benchRead(b *testing.B, read func(tp *gtn.Tape, s *datasets.DigitString) er
 }
 
 // BenchmarkReadHOS measures the HOS reader (segmentation, recognition by
-// lenet5-modern with 11 classes, composition with a grammar of 1-8 digits,
-// Viterbi) on five-digit strings.
+// lenet5-views or lenet5-modern with 11 classes, composition with a grammar
+// of 1-8 digits, Viterbi) on five-digit strings.
 func BenchmarkReadHOS(b *testing.B) {
+	for _, arch := range []string{"lenet5-views", "lenet5-modern"} {
+		b.Run(arch, func(b *testing.B) { benchReadHOS(b, arch) })
+	}
+}
+
+func benchReadHOS(b *testing.B, arch string) {
 	h, _ := NewHOS(DefaultHOS())
-	net, err := NewRecognizer("lenet5-modern", 11, 1)
+	net, err := NewRecognizer(arch, 11, 1)
 	if err != nil {
 		b.Fatal(err)
 	}

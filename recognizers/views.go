@@ -1,0 +1,139 @@
+package recognizers
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gotn/gotn/gtn"
+)
+
+// NormalizedView is a layer that gives each one-channel image [N, 1, H, W]
+// at LeNet levels a second channel, [N, 2, H, W]: the same ink with its ink
+// box scaled to fit Box×Box (aspect kept, by area averaging) and its centre
+// of mass moved to the centre, as MNIST's digits were made. A recognizer of
+// segments framed in a string's scale, which keeps their size and their
+// position against the baseline (what tells a piece of a digit from a digit,
+// a period from a zero), then also sees each segment's shape at a standard
+// size. The box is that of the pixels with at least 5% ink; an image
+// without such pixels gets a blank second channel.
+//
+// The layer has no parameters. Gradients reach its input through the first
+// channel only: the second is a function of the input's ink box, treated as
+// a constant.
+type NormalizedView struct{ Box int }
+
+// inkFloor is the ink (0 background, 1 full) of the pixels that make an
+// image's ink box.
+const inkFloor = 0.05
+
+// Params implements Layer.
+func (NormalizedView) Params() []*gtn.Param { return nil }
+
+// Forward implements Layer.
+func (v NormalizedView) Forward(tp *gtn.Tape, x *gtn.Var) (*gtn.Var, error) {
+	sh := x.Value.Shape
+	if len(sh) != 4 || sh[1] != 1 {
+		return nil, fmt.Errorf("recognizers: normalized view: input has shape %v, want [N, 1, H, W]", sh)
+	}
+	n, h, w := sh[0], sh[2], sh[3]
+	if v.Box < 1 || v.Box > min(h, w) {
+		return nil, fmt.Errorf("recognizers: normalized view: box %d, want 1..%d", v.Box, min(h, w))
+	}
+	y := tp.NewVar(x.Grad != nil, n, 2, h, w)
+	plane := h * w
+	for i := range n {
+		src := x.Value.Data[i*plane : (i+1)*plane]
+		copy(y.Value.Data[2*i*plane:], src)
+		v.normalize(y.Value.Data[(2*i+1)*plane:(2*i+2)*plane], src, h, w)
+	}
+	if y.Grad != nil {
+		tp.OnBackward(func() {
+			for i := range n {
+				g := x.Grad.Data[i*plane : (i+1)*plane]
+				for j, d := range y.Grad.Data[2*i*plane : (2*i+1)*plane] {
+					g[j] += d
+				}
+			}
+		})
+	}
+	return y, nil
+}
+
+// normalize writes into dst (h×w) the size-normalised view of src (h×w,
+// LeNet levels).
+func (v NormalizedView) normalize(dst, src []float32, h, w int) {
+	const bg, scale = LeNetBackground, LeNetInk - LeNetBackground
+	for i := range dst {
+		dst[i] = bg
+	}
+	ink := func(x, y int) float64 {
+		if x >= w || y >= h { // the rounded box may reach one pixel past the image
+			return 0
+		}
+		return max(0, float64(src[y*w+x]-bg)/scale)
+	}
+	x0, y0, x1, y1 := w, h, 0, 0
+	for y := range h {
+		for x := range w {
+			if ink(x, y) >= inkFloor {
+				x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x+1), max(y1, y+1)
+			}
+		}
+	}
+	if x1 <= x0 {
+		return
+	}
+	bw, bh := x1-x0, y1-y0
+	k := float64(v.Box) / float64(max(bw, bh))
+	nw, nh := max(1, int(math.Round(float64(bw)*k))), max(1, int(math.Round(float64(bh)*k)))
+	cols, rows := boxWeights(nw, x0, k), boxWeights(nh, y0, k)
+	// Resample the box into nw×nh, keeping the centre of mass.
+	small := make([]float64, nw*nh)
+	var m, mx, my float64
+	for r, wr := range rows {
+		for c, wc := range cols {
+			var s float64
+			for a, yy := range wr.idx {
+				for b, xx := range wc.idx {
+					s += wr.w[a] * wc.w[b] * ink(xx, yy)
+				}
+			}
+			small[r*nw+c] = s
+			m, mx, my = m+s, mx+s*(float64(c)+0.5), my+s*(float64(r)+0.5)
+		}
+	}
+	dx, dy := (w-nw)/2, (h-nh)/2
+	if m > 0 {
+		dx, dy = int(math.Round(float64(w)/2-mx/m)), int(math.Round(float64(h)/2-my/m))
+	}
+	for r := range nh {
+		for c := range nw {
+			if fx, fy := c+dx, r+dy; fx >= 0 && fy >= 0 && fx < w && fy < h {
+				dst[fy*w+fx] = float32(bg + scale*min(1, small[r*nw+c]))
+			}
+		}
+	}
+}
+
+// boxWeight lists the source pixels of one output pixel and their weights.
+type boxWeight struct {
+	idx []int
+	w   []float64
+}
+
+// boxWeights returns, for each of n output pixels covering source pixels
+// from origin at k output pixels per source pixel, the source pixels it
+// overlaps and the share of the output pixel each covers (area averaging).
+func boxWeights(n, origin int, k float64) []boxWeight {
+	out := make([]boxWeight, n)
+	for i := range out {
+		s0, s1 := float64(i)/k+float64(origin), float64(i+1)/k+float64(origin)
+		for p := int(math.Floor(s0)); float64(p) < s1; p++ {
+			if c := math.Min(s1, float64(p+1)) - math.Max(s0, float64(p)); c > 0 {
+				out[i].idx = append(out[i].idx, p)
+				out[i].w = append(out[i].w, c*k)
+			}
+		}
+	}
+	return out
+}
