@@ -156,12 +156,13 @@ func (f *FieldLocator) Candidates(b Bitmap) ([]Zone, error) {
 		bin[i] = v > cfg.Threshold
 	}
 	_, comps := components(bin, ww, wh)
+	frame := verticalRules(comps, wh)
 	// Sort the components: rules, boxes, text.
 	var rules, boxes, text []part
-	for _, c := range comps {
+	for i, c := range comps {
 		p := part(c)
 		switch {
-		case c.area < 3:
+		case c.area < 3 || frame[i]:
 		case p.w() >= 8*p.h() && p.w() >= ww/25:
 			rules = append(rules, p)
 		case p.w() >= ww/10 && p.h() >= wh/12 && float64(c.area) < 0.15*float64(p.w()*p.h()):
@@ -207,8 +208,11 @@ func (f *FieldLocator) Candidates(b Bitmap) ([]Zone, error) {
 		var left *candidate
 		for i := range lines {
 			l := &lines[i]
+			// The lines centred in the box, and those reaching into it
+			// level with it (the box may be a broken one's part).
 			cx, cy := (l.x0+l.x1)/2, (l.y0+l.y1)/2
-			if cx >= bx.x0 && cx < bx.x1 && cy >= bx.y0 && cy < bx.y1 {
+			inside := cx >= bx.x0 && cx < bx.x1 && cy >= bx.y0 && cy < bx.y1
+			if inside || l.x0 < bx.x1 && l.x1 > bx.x0 && overlap(l.y0, l.y1, bx.y0, bx.y1) >= 0.5*float64(l.y1-l.y0) {
 				c = union(c, *l, false)
 				continue
 			}
@@ -265,6 +269,41 @@ func (f *FieldLocator) Candidates(b Bitmap) ([]Zone, error) {
 		zones = append(zones, z)
 	}
 	return zones, nil
+}
+
+// verticalRules reports which components are pieces of vertical printed
+// rules (the sides of the check's frame or of a box, which the paper's
+// texture and the threshold break into dashes): thin upright components
+// (at least 6 times as high as wide) that line up, within 2 pixels, with
+// others of their kind over at least a quarter of the check's height h.
+// Left among the text, a dash of the frame beside a line of writing joins
+// it to the lines above and below.
+func verticalRules(comps []comp, h int) []bool {
+	var thin []int
+	for i, c := range comps {
+		if w := c.x1 - c.x0; c.y1-c.y0 >= 6*w && c.y1-c.y0 >= 4 {
+			thin = append(thin, i)
+		}
+	}
+	centre := func(i int) int { return comps[i].x0 + comps[i].x1 }
+	slices.SortFunc(thin, func(a, b int) int { return centre(a) - centre(b) })
+	rule := make([]bool, len(comps))
+	for start := 0; start < len(thin); {
+		// A run of thin components whose centres lie within 2 pixels of
+		// the first's.
+		end, height := start, 0
+		for end < len(thin) && centre(thin[end])-centre(thin[start]) <= 4 {
+			height += comps[thin[end]].y1 - comps[thin[end]].y0
+			end++
+		}
+		if end-start >= 2 && 4*height >= h {
+			for _, i := range thin[start:end] {
+				rule[i] = true
+			}
+		}
+		start = end
+	}
+	return rule
 }
 
 // groupLines groups text components into lines: two components are in

@@ -3,6 +3,7 @@ package transformers
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gotn/gotn/gtn"
@@ -161,5 +162,30 @@ func TestFitZoneWeights(t *testing.T) {
 	}
 	if _, _, err := FitZoneWeights(feats, field[:3], 10, 1, 0); err == nil {
 		t.Error("3 labels for 40 candidates: no error")
+	}
+}
+
+// TestVerticalRules: dashes of a printed vertical rule are found when they
+// line up over a quarter of the check's height; a tall 1, two 1s one above
+// the other, and thin strokes in different columns are not rules.
+func TestVerticalRules(t *testing.T) {
+	dash := func(x, y0, y1 int) comp { return comp{x0: x, y0: y0, x1: x + 1, y1: y1, area: y1 - y0} }
+	one := func(x, y int) comp { return comp{x0: x, y0: y, x1: x + 3, y1: y + 25, area: 60} }
+	tests := []struct {
+		name  string
+		comps []comp
+		want  []bool
+	}{
+		{"frame side in dashes", []comp{dash(200, 10, 50), dash(201, 60, 100), dash(200, 120, 160)}, []bool{true, true, true}},
+		{"a 1", []comp{one(100, 100)}, []bool{false}},
+		{"a 1 above a 1", []comp{one(100, 60), one(101, 120)}, []bool{false, false}},
+		{"dashes in different columns", []comp{dash(200, 10, 50), dash(210, 60, 100), dash(220, 120, 160)}, []bool{false, false, false}},
+		{"a 1 beside the frame", []comp{dash(200, 10, 60), one(185, 70), dash(200, 70, 120)}, []bool{true, false, true}},
+	}
+	for _, tc := range tests {
+		got := verticalRules(tc.comps, 300)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
