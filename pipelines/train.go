@@ -17,6 +17,7 @@ import (
 	"github.com/gotn/gotn/datasets"
 	"github.com/gotn/gotn/graphs"
 	"github.com/gotn/gotn/gtn"
+	"github.com/gotn/gotn/recognizers"
 )
 
 // TrainConfig is a pipeline's train section, checked.
@@ -51,7 +52,12 @@ type TrainConfig struct {
 	// Init says where training starts (not when resuming), node by node:
 	// "fresh" for the node's own seeded initialisation, or a model file
 	// (relative to the pipeline file) whose parameters of the node of the
-	// same name, or of the node named after a '#' (file#node), are taken.
+	// same name, or of the node named after a '#' (file#node), are taken;
+	// a recognizer's own model file (recognizers.Save, gtn mnist train)
+	// gives its network's parameters. A key node/expert sets only the
+	// node's parameters named expert.* (an expert of a lenet5-pair), from
+	// the source's parameters named without the prefix. A source with
+	// fewer classes gives the first classes (see the model parameter).
 	// Nodes not listed keep the weights they were built with.
 	Init map[string]string
 }
@@ -122,18 +128,19 @@ func (p *Pipeline) TrainConfig() (*TrainConfig, error) {
 	get(err)
 	if in := sec.Sub("init"); in != nil {
 		c.Init = map[string]string{}
-		for _, node := range in.Keys() {
-			src, err := in.String(node, "")
+		for _, key := range in.Keys() {
+			src, err := in.String(key, "")
 			get(err)
+			node, _, _ := strings.Cut(key, "/")
 			if st := p.stepNamed(node); st == nil {
-				errs = append(errs, in.Errorf(node, "train: init: no node %q", node).(*Error))
+				errs = append(errs, in.Errorf(key, "train: init: no node %q", node).(*Error))
 			} else if _, ok := st.node.(Trainable); !ok {
-				errs = append(errs, in.Errorf(node, "train: init: node %s has no parameters", node).(*Error))
+				errs = append(errs, in.Errorf(key, "train: init: node %s has no parameters", node).(*Error))
 			}
 			if src != "fresh" && src != "" && !filepath.IsAbs(src) {
 				src = filepath.Join(p.Spec.Dir, src)
 			}
-			c.Init[node] = src
+			c.Init[key] = src
 		}
 	}
 	if c.Epochs < 1 || c.Batch < 1 || c.Workers < 1 {
@@ -449,50 +456,78 @@ func (p *Pipeline) stepNamed(name string) *step {
 // initNodes sets the parameters of the nodes of init (see
 // TrainConfig.Init).
 func (p *Pipeline) initNodes(init map[string]string) error {
-	for name, src := range init {
+	for key, src := range init {
+		name, expert, _ := strings.Cut(key, "/")
 		st := p.stepNamed(name)
-		dst := st.node.(Trainable).Params()
-		var from []*gtn.Param
-		if src == "fresh" {
-			// A new node built from the same parameters, without its
-			// model file.
-			args, err := checkParams(p.Spec, st.spec, st.typ)
-			if err != nil {
-				return err
+		var dst []*gtn.Param
+		for _, q := range st.node.(Trainable).Params() {
+			if expert == "" || strings.HasPrefix(q.Name, expert+".") {
+				dst = append(dst, q)
 			}
-			delete(args.values, "model")
-			fresh, err := st.typ.New(args)
-			if err != nil {
-				return positioned(err, st.spec.Pos, name)
+		}
+		if len(dst) == 0 {
+			return fmt.Errorf("train: init %s: node %s has no parameters named %s.*", key, name, expert)
+		}
+		from, err := p.initSource(st, src, name)
+		if err != nil {
+			return fmt.Errorf("train: init %s: %w", key, err)
+		}
+		for _, q := range dst {
+			srcName := strings.TrimPrefix(q.Name, expert+".")
+			if expert == "" {
+				srcName = q.Name
 			}
-			from = fresh.(Trainable).Params()
-		} else {
-			file, node, ok := strings.Cut(src, "#")
+			v, ok := from[srcName]
 			if !ok {
-				node = name
+				return fmt.Errorf("train: init %s: %s has no parameter %s", key, src, srcName)
 			}
-			m, err := gtn.LoadModel(file)
-			if err != nil {
-				return fmt.Errorf("train: init %s: %w", name, err)
+			if err := copyGrowing(q.Value, v); err != nil {
+				return fmt.Errorf("train: init %s: parameter %s: %w", key, q.Name, err)
 			}
-			for _, q := range dst {
-				from = append(from, &gtn.Param{Name: node + "/" + q.Name, Value: gtn.NewTensor(q.Value.Shape...)})
-			}
-			if err := m.Load(from, file); err != nil {
-				return fmt.Errorf("train: init %s: %w", name, err)
-			}
-		}
-		if len(from) != len(dst) {
-			return fmt.Errorf("train: init %s: %d parameters for %d", name, len(from), len(dst))
-		}
-		for i, q := range dst {
-			if !q.Value.SameShape(from[i].Value) {
-				return fmt.Errorf("train: init %s: parameter %s has shape %v, the node wants %v", name, q.Name, from[i].Value.Shape, q.Value.Shape)
-			}
-			copy(q.Value.Data, from[i].Value.Data)
 		}
 	}
 	return nil
+}
+
+// initSource returns the parameters an init source gives node st (named
+// name), by their names within the node.
+func (p *Pipeline) initSource(st *step, src, name string) (map[string]*gtn.Tensor, error) {
+	from := map[string]*gtn.Tensor{}
+	if src == "fresh" {
+		// A new node built from the same parameters, without its model
+		// file.
+		args, err := checkParams(p.Spec, st.spec, st.typ)
+		if err != nil {
+			return nil, err
+		}
+		delete(args.values, "model")
+		fresh, err := st.typ.New(args)
+		if err != nil {
+			return nil, positioned(err, st.spec.Pos, name)
+		}
+		for _, q := range fresh.(Trainable).Params() {
+			from[q.Name] = q.Value
+		}
+		return from, nil
+	}
+	file, node, ok := strings.Cut(src, "#")
+	m, err := gtn.LoadModel(file)
+	if err != nil {
+		return nil, err
+	}
+	prefix := node + "/"
+	switch {
+	case !ok && m.Meta[recognizers.MetaArch] != "":
+		prefix = "" // a recognizer's own model file
+	case !ok:
+		prefix = name + "/"
+	}
+	for _, q := range m.Params {
+		if n, found := strings.CutPrefix(q.Name, prefix); found {
+			from[n] = q.Value
+		}
+	}
+	return from, nil
 }
 
 // energyStats describe the train graph over the first examples of the

@@ -3,6 +3,7 @@ package pipelines
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/gotn/gotn/datasets"
 	"github.com/gotn/gotn/gtn"
+	"github.com/gotn/gotn/recognizers"
 )
 
 // miniMNIST is mnist-lenet5.yaml on a small part of MNIST.
@@ -235,5 +237,79 @@ func TestCollapsed(t *testing.T) {
 	// Nothing is decided before the answers are a fifth right.
 	if err := (energyStats{spread: 3, right: 0}).collapsed(energyStats{spread: 4, right: 0.1}, c); err != nil {
 		t.Errorf("early training: %v", err)
+	}
+}
+
+// TestTrainInitExperts: init keys node/expert start each expert of a
+// lenet5-pair from its own source, a recognizer's model file with fewer
+// classes giving the first classes; an expert the node lacks and a source
+// missing a parameter are errors.
+func TestTrainInitExperts(t *testing.T) {
+	dir := t.TempDir()
+	src := `pipeline: p
+input: image
+nodes:
+  input: {use: digit-input, from: image, field: 32, size: 32}
+  recog: {use: recognizer, from: input, arch: lenet5-pair, classes: 11}
+output: recog
+`
+	sp, err := ParseSpec("p.yaml", dir, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Assemble(sp, DefaultRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two ten-class lenet5-modern sources: a recognizer's file with all
+	// weights 0.25, a pipeline model (node "recog") with all 0.5.
+	ten, err := recognizers.New("lenet5-modern", 10, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill := func(v float32) {
+		for _, q := range ten.Params() {
+			for i := range q.Value.Data {
+				q.Value.Data[i] = v
+			}
+		}
+	}
+	fill(0.25)
+	netFile := filepath.Join(dir, "net.msgpack")
+	if err := recognizers.Save(netFile, ten, nil); err != nil {
+		t.Fatal(err)
+	}
+	fill(0.5)
+	var named []*gtn.Param
+	for _, q := range ten.Params() {
+		named = append(named, &gtn.Param{Name: "recog/" + q.Name, Value: q.Value})
+	}
+	pipeFile := filepath.Join(dir, "pipe.msgpack")
+	if err := gtn.SaveModel(pipeFile, &gtn.Model{Meta: map[string]string{"pipeline": "q"}, Params: named}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.initNodes(map[string]string{"recog/frame": pipeFile, "recog/shape": netFile}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range p.Params() {
+		want := float32(0.5)
+		if strings.HasPrefix(q.Name, "shape.") {
+			want = 0.25
+		}
+		n := q.Value.Len()
+		if strings.HasSuffix(q.Name, "f6.weight") || strings.HasSuffix(q.Name, "f6.bias") {
+			n = n / 11 * 10 // the eleventh class keeps its initialisation
+		}
+		for i, v := range q.Value.Data[:n] {
+			if v != want {
+				t.Fatalf("%s[%d] = %v, want %v", q.Name, i, v, want)
+			}
+		}
+	}
+	if err := p.initNodes(map[string]string{"recog/colour": netFile}); err == nil {
+		t.Error("init of an expert the node does not have was accepted")
+	}
+	if err := p.initNodes(map[string]string{"recog/frame": pipeFile + "#other"}); err == nil {
+		t.Error("init from a node the model does not have was accepted")
 	}
 }

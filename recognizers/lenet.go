@@ -216,7 +216,7 @@ func LeNet4Table() Table {
 // or less when trained with distortions (one epoch without distortions, SGD
 // with momentum 0.9 and rate 0.01, batches of 32: 1.5%).
 func NewLeNet5Modern(classes int, rng *rand.Rand) (Network, error) {
-	return newLeNet5Modern("lenet5-modern", classes, false, rng)
+	return newLeNet5Modern("lenet5-modern", "", classes, nil, rng)
 }
 
 // NewLeNet5Views returns NewLeNet5Modern's network with two views of its
@@ -229,23 +229,27 @@ func NewLeNet5Modern(classes int, rng *rand.Rand) (Network, error) {
 // position, the second shows the shape at the size digit recognizers read
 // best.
 func NewLeNet5Views(classes int, rng *rand.Rand) (Network, error) {
-	return newLeNet5Modern("lenet5-views", classes, true, rng)
+	return newLeNet5Modern("lenet5-views", "", classes, &NormalizedView{Box: 20}, rng)
 }
 
-func newLeNet5Modern(arch string, classes int, views bool, rng *rand.Rand) (Network, error) {
+// newLeNet5Modern builds lenet5-modern, its layers named with prefix,
+// reading its input through view when not nil.
+func newLeNet5Modern(arch, prefix string, classes int, view *NormalizedView, rng *rand.Rand) (Network, error) {
 	b := &builder{rng: rng}
 	in := 1
-	if views {
-		b.add(NormalizedView{Box: 20})
-		in = 2
+	if view != nil {
+		b.add(*view)
+		if !view.Alone {
+			in = 2
+		}
 	}
-	b.conv(ConvConfig{Name: "c1", In: in, Out: 20, KH: 5, KW: 5, Act: ReLU, Init: HeInit})
+	b.conv(ConvConfig{Name: prefix + "c1", In: in, Out: 20, KH: 5, KW: 5, Act: ReLU, Init: HeInit})
 	b.add(MaxPool{Size: 2})
-	b.conv(ConvConfig{Name: "c3", In: 20, Out: 50, KH: 5, KW: 5, Act: ReLU, Init: HeInit})
+	b.conv(ConvConfig{Name: prefix + "c3", In: 20, Out: 50, KH: 5, KW: 5, Act: ReLU, Init: HeInit})
 	b.add(MaxPool{Size: 2})
-	b.linear(LinearConfig{Name: "f5", In: 50 * 5 * 5, Out: 500, Act: ReLU, Init: HeInit})
+	b.linear(LinearConfig{Name: prefix + "f5", In: 50 * 5 * 5, Out: 500, Act: ReLU, Init: HeInit})
 	b.add(Dropout{P: 0.5})
-	b.linear(LinearConfig{Name: "f6", In: 500, Out: classes, Init: HeInit})
+	b.linear(LinearConfig{Name: prefix + "f6", In: 500, Out: classes, Init: HeInit})
 	b.add(LogSoftmax{})
 	return b.network(arch, classes, 32)
 }

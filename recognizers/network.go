@@ -123,6 +123,7 @@ var constructors = map[string]func(classes int, rng *rand.Rand) (Network, error)
 	"lenet4":        NewLeNet4,
 	"lenet5":        NewLeNet5,
 	"lenet5-modern": NewLeNet5Modern,
+	"lenet5-pair":   NewLeNet5Pair,
 	"lenet5-torch":  NewLeNet5Torch,
 	"lenet5-views":  NewLeNet5Views,
 }

@@ -70,6 +70,7 @@ func TestArchitectures(t *testing.T) {
 		{"lenet5", 15, 32, 60000},
 		{"lenet5-modern", 10, 32, 656080},
 		{"lenet5-views", 10, 32, 656580},
+		{"lenet5-pair", 10, 32, 1312160},
 	}
 	for _, tc := range tests {
 		net := newNet(t, tc.arch, tc.classes, 3)

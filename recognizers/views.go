@@ -17,10 +17,15 @@ import (
 // size. The box is that of the pixels with at least 5% ink; an image
 // without such pixels gets a blank second channel.
 //
+// With Alone set, the layer outputs the normalised view only, [N, 1, H, W].
+//
 // The layer has no parameters. Gradients reach its input through the first
-// channel only: the second is a function of the input's ink box, treated as
-// a constant.
-type NormalizedView struct{ Box int }
+// channel only: the normalised view is a function of the input's ink box,
+// treated as a constant.
+type NormalizedView struct {
+	Box   int
+	Alone bool
+}
 
 // inkFloor is the ink (0 background, 1 full) of the pixels that make an
 // image's ink box.
@@ -39,8 +44,15 @@ func (v NormalizedView) Forward(tp *gtn.Tape, x *gtn.Var) (*gtn.Var, error) {
 	if v.Box < 1 || v.Box > min(h, w) {
 		return nil, fmt.Errorf("recognizers: normalized view: box %d, want 1..%d", v.Box, min(h, w))
 	}
-	y := tp.NewVar(x.Grad != nil, n, 2, h, w)
 	plane := h * w
+	if v.Alone {
+		y := tp.NewVar(false, n, 1, h, w)
+		for i := range n {
+			v.normalize(y.Value.Data[i*plane:(i+1)*plane], x.Value.Data[i*plane:(i+1)*plane], h, w)
+		}
+		return y, nil
+	}
+	y := tp.NewVar(x.Grad != nil, n, 2, h, w)
 	for i := range n {
 		src := x.Value.Data[i*plane : (i+1)*plane]
 		copy(y.Value.Data[2*i*plane:], src)

@@ -1,0 +1,69 @@
+package recognizers
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gotn/gotn/gtn"
+)
+
+// TestPair: lenet5-pair's energies are the sums of its experts' (frame on
+// the input, shape on its normalised view), its parameters are the
+// experts', and its gradients match finite differences.
+func TestPair(t *testing.T) {
+	net := newNet(t, "lenet5-pair", 11, 4).(*Pair)
+	x := randTensor(rand.New(rand.NewPCG(5, 5)), 1, 3, 1, 32, 32)
+	tp := gtn.NewTape(nil)
+	e, err := net.ForwardSeed(tp, tp.Const(x), 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ea, err := net.A.ForwardSeed(tp, tp.Const(x), mixSeed(9, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	view, err := NormalizedView{Box: 20, Alone: true}.Forward(tp, tp.Const(x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, err := NormalizedView{Box: 20}.Forward(tp, tp.Const(x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		for j := range 1024 {
+			if view.Value.Data[i*1024+j] != both.Value.Data[(2*i+1)*1024+j] {
+				t.Fatalf("image %d: the view alone differs from the second channel at %d", i, j)
+			}
+		}
+	}
+	// The shape expert reads the view: its energies on the view, as an
+	// input of its layers after the first.
+	shape := NewSequential("shape", 11, 32, 32, net.B.Layers[1:]...)
+	eb, err := shape.ForwardSeed(tp, tp.Const(view.Value), mixSeed(9, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range e.Value.Data {
+		if want := ea.Value.Data[i] + eb.Value.Data[i]; math.Abs(float64(v-want)) > 1e-5 {
+			t.Fatalf("energy %d = %v, want %v + %v", i, v, ea.Value.Data[i], eb.Value.Data[i])
+		}
+	}
+	if got, want := len(net.Params()), len(net.A.Params())+len(net.B.Params()); got != want {
+		t.Errorf("%d parameters, want %d", got, want)
+	}
+	c := gradCheck{
+		params: net.Params(),
+		f: func(tp *gtn.Tape, _ []*gtn.Var) (*gtn.Var, error) {
+			return net.ForwardSeed(tp, tp.Const(x), 9)
+		},
+		checks: 8, step: 1e-3, tol: 5e-2, significant: 0.3,
+	}
+	if err := c.run(); err != nil {
+		t.Error(err)
+	}
+	if _, err := NewPair("p", net.A, NewSequential("b", 10, 32, 32)); err == nil {
+		t.Error("experts with 11 and 10 classes made a pair")
+	}
+}
