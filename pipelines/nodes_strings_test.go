@@ -46,6 +46,7 @@ func TestStringPipelines(t *testing.T) {
 		want int // strings of 40 to read right at least
 	}{
 		{"digits-hos.yaml", 34},
+		{"digits-hos-pair.yaml", 35},
 		{"digits-sdnn.yaml", 32},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
@@ -72,6 +73,7 @@ func TestStringPipelines(t *testing.T) {
 					right++
 				}
 			}
+			t.Logf("read %d of %d strings right", right, len(strs))
 			if right < tc.want {
 				t.Errorf("read %d of %d strings right, want at least %d", right, len(strs), tc.want)
 			}
@@ -335,23 +337,35 @@ func countHOSErrors(t *testing.T, p *Pipeline, strs []*datasets.DigitString) hos
 	return r
 }
 
-// TestHOSErrorSources splits the errors of the committed HOS reader on test
-// strings by cause (docs/BENCHMARKS.md gives the split on the 2,000
-// evaluation strings) and checks that its recognizer reads at least 97.5%
-// of the digits that a clean segmentation path cuts out.
+// TestHOSErrorSources splits the errors of the committed HOS readers on
+// test strings by cause (docs/BENCHMARKS.md gives the split on the 2,000
+// evaluation strings) and checks that their recognizers read most of the
+// digits that a clean segmentation path cuts out: at least 97.5% for
+// digits-hos.yaml, at least 98.5% for the product of experts of
+// digits-hos-pair.yaml.
 func TestHOSErrorSources(t *testing.T) {
 	strs := testStrings(t, 300)
-	p, err := Load("digits-hos.yaml", DefaultRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := countHOSErrors(t, p, strs)
-	t.Logf("%d of %d strings wrong: no clean path %d, a clean-path digit misread %d, clean path read right but not chosen %d; clean-path digits misread %d of %d (%.2f%%)",
-		r.errors, len(strs), r.noPath, r.misread, r.notChosen, r.digitErrors, r.digits, 100*float64(r.digitErrors)/float64(r.digits))
-	if r.noPath+r.misread+r.notChosen != r.errors {
-		t.Errorf("the causes add up to %d, not %d", r.noPath+r.misread+r.notChosen, r.errors)
-	}
-	if r.digits < 1000 || float64(r.digitErrors) > 0.025*float64(r.digits) {
-		t.Errorf("%d of %d clean-path digits misread, want at most 2.5%%", r.digitErrors, r.digits)
+	for _, tc := range []struct {
+		file      string
+		maxDigits float64 // the most clean-path digits misread, a fraction
+	}{
+		{"digits-hos.yaml", 0.025},
+		{"digits-hos-pair.yaml", 0.015},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			p, err := Load(tc.file, DefaultRegistry())
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := countHOSErrors(t, p, strs)
+			t.Logf("%d of %d strings wrong: no clean path %d, a clean-path digit misread %d, clean path read right but not chosen %d; clean-path digits misread %d of %d (%.2f%%)",
+				r.errors, len(strs), r.noPath, r.misread, r.notChosen, r.digitErrors, r.digits, 100*float64(r.digitErrors)/float64(r.digits))
+			if r.noPath+r.misread+r.notChosen != r.errors {
+				t.Errorf("the causes add up to %d, not %d", r.noPath+r.misread+r.notChosen, r.errors)
+			}
+			if r.digits < 1000 || float64(r.digitErrors) > tc.maxDigits*float64(r.digits) {
+				t.Errorf("%d of %d clean-path digits misread, want at most %.1f%%", r.digitErrors, r.digits, 100*tc.maxDigits)
+			}
+		})
 	}
 }

@@ -219,31 +219,14 @@ func NewLeNet5Modern(classes int, rng *rand.Rand) (Network, error) {
 	return newLeNet5Modern("lenet5-modern", "", classes, nil, rng)
 }
 
-// NewLeNet5Views returns NewLeNet5Modern's network with two views of its
-// input: a NormalizedView layer first gives each image a second channel,
-// its ink scaled into a 20×20 box and centred by its centre of mass (as
-// MNIST's digits were made), and C1 reads both channels (656,580
-// parameters for 10 classes, 11% more computation). It is meant for the
-// segments of a heuristic over-segmenter, framed at the string's scale:
-// the first view tells pieces, marks and digits apart by size and
-// position, the second shows the shape at the size digit recognizers read
-// best.
-func NewLeNet5Views(classes int, rng *rand.Rand) (Network, error) {
-	return newLeNet5Modern("lenet5-views", "", classes, &NormalizedView{Box: 20}, rng)
-}
-
 // newLeNet5Modern builds lenet5-modern, its layers named with prefix,
 // reading its input through view when not nil.
 func newLeNet5Modern(arch, prefix string, classes int, view *NormalizedView, rng *rand.Rand) (Network, error) {
 	b := &builder{rng: rng}
-	in := 1
 	if view != nil {
 		b.add(*view)
-		if !view.Alone {
-			in = 2
-		}
 	}
-	b.conv(ConvConfig{Name: prefix + "c1", In: in, Out: 20, KH: 5, KW: 5, Act: ReLU, Init: HeInit})
+	b.conv(ConvConfig{Name: prefix + "c1", In: 1, Out: 20, KH: 5, KW: 5, Act: ReLU, Init: HeInit})
 	b.add(MaxPool{Size: 2})
 	b.conv(ConvConfig{Name: prefix + "c3", In: 20, Out: 50, KH: 5, KW: 5, Act: ReLU, Init: HeInit})
 	b.add(MaxPool{Size: 2})

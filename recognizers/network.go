@@ -125,7 +125,6 @@ var constructors = map[string]func(classes int, rng *rand.Rand) (Network, error)
 	"lenet5-modern": NewLeNet5Modern,
 	"lenet5-pair":   NewLeNet5Pair,
 	"lenet5-torch":  NewLeNet5Torch,
-	"lenet5-views":  NewLeNet5Views,
 }
 
 // New returns a network of the named architecture (see Archs) for classes

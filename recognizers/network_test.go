@@ -69,7 +69,6 @@ func TestArchitectures(t *testing.T) {
 		{"lenet5", 10, 32, 60000},
 		{"lenet5", 15, 32, 60000},
 		{"lenet5-modern", 10, 32, 656080},
-		{"lenet5-views", 10, 32, 656580},
 		{"lenet5-pair", 10, 32, 1312160},
 	}
 	for _, tc := range tests {
@@ -253,7 +252,7 @@ func TestSaveLoad(t *testing.T) {
 func TestNetworkGradients(t *testing.T) { bothPaths(t, testNetworkGradients) }
 
 func testNetworkGradients(t *testing.T) {
-	for _, arch := range []string{"lenet1", "lenet4", "lenet5", "lenet5-modern", "lenet5-views"} {
+	for _, arch := range []string{"lenet1", "lenet4", "lenet5", "lenet5-modern"} {
 		t.Run(arch, func(t *testing.T) {
 			net := newNet(t, arch, 10, 5).(*Sequential)
 			h, w := net.InputSize()

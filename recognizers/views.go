@@ -7,25 +7,17 @@ import (
 	"github.com/gotn/gotn/gtn"
 )
 
-// NormalizedView is a layer that gives each one-channel image [N, 1, H, W]
-// at LeNet levels a second channel, [N, 2, H, W]: the same ink with its ink
-// box scaled to fit Box×Box (aspect kept, by area averaging) and its centre
-// of mass moved to the centre, as MNIST's digits were made. A recognizer of
-// segments framed in a string's scale, which keeps their size and their
-// position against the baseline (what tells a piece of a digit from a digit,
-// a period from a zero), then also sees each segment's shape at a standard
-// size. The box is that of the pixels with at least 5% ink; an image
-// without such pixels gets a blank second channel.
+// NormalizedView is a layer that replaces each one-channel image
+// [N, 1, H, W] at LeNet levels by its ink with the ink box scaled to fit
+// Box×Box (aspect kept, by area averaging) and the centre of mass moved to
+// the centre, as MNIST's digits were made. A network trained on MNIST's
+// digits can then read the segments of a string framed at the string's
+// scale (see NewLeNet5Pair). The box is that of the pixels with at least
+// 5% ink; an image without such pixels gives a blank one.
 //
-// With Alone set, the layer outputs the normalised view only, [N, 1, H, W].
-//
-// The layer has no parameters. Gradients reach its input through the first
-// channel only: the normalised view is a function of the input's ink box,
-// treated as a constant.
-type NormalizedView struct {
-	Box   int
-	Alone bool
-}
+// The layer has no parameters and passes no gradient to its input: the
+// view is a function of the input's ink box, treated as a constant.
+type NormalizedView struct{ Box int }
 
 // inkFloor is the ink (0 background, 1 full) of the pixels that make an
 // image's ink box.
@@ -44,29 +36,10 @@ func (v NormalizedView) Forward(tp *gtn.Tape, x *gtn.Var) (*gtn.Var, error) {
 	if v.Box < 1 || v.Box > min(h, w) {
 		return nil, fmt.Errorf("recognizers: normalized view: box %d, want 1..%d", v.Box, min(h, w))
 	}
+	y := tp.NewVar(false, n, 1, h, w)
 	plane := h * w
-	if v.Alone {
-		y := tp.NewVar(false, n, 1, h, w)
-		for i := range n {
-			v.normalize(y.Value.Data[i*plane:(i+1)*plane], x.Value.Data[i*plane:(i+1)*plane], h, w)
-		}
-		return y, nil
-	}
-	y := tp.NewVar(x.Grad != nil, n, 2, h, w)
 	for i := range n {
-		src := x.Value.Data[i*plane : (i+1)*plane]
-		copy(y.Value.Data[2*i*plane:], src)
-		v.normalize(y.Value.Data[(2*i+1)*plane:(2*i+2)*plane], src, h, w)
-	}
-	if y.Grad != nil {
-		tp.OnBackward(func() {
-			for i := range n {
-				g := x.Grad.Data[i*plane : (i+1)*plane]
-				for j, d := range y.Grad.Data[2*i*plane : (2*i+1)*plane] {
-					g[j] += d
-				}
-			}
-		})
+		v.normalize(y.Value.Data[i*plane:(i+1)*plane], x.Value.Data[i*plane:(i+1)*plane], h, w)
 	}
 	return y, nil
 }

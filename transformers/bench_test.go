@@ -75,10 +75,10 @@ func benchRead(b *testing.B, read func(tp *gtn.Tape, s *datasets.DigitString) er
 }
 
 // BenchmarkReadHOS measures the HOS reader (segmentation, recognition by
-// lenet5-views or lenet5-modern with 11 classes, composition with a grammar
+// lenet5-modern or lenet5-pair with 11 classes, composition with a grammar
 // of 1-8 digits, Viterbi) on five-digit strings.
 func BenchmarkReadHOS(b *testing.B) {
-	for _, arch := range []string{"lenet5-views", "lenet5-modern"} {
+	for _, arch := range []string{"lenet5-modern", "lenet5-pair"} {
 		b.Run(arch, func(b *testing.B) { benchReadHOS(b, arch) })
 	}
 }
