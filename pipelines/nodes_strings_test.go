@@ -38,20 +38,26 @@ func testStrings(t *testing.T, n int) []*datasets.DigitString {
 
 // TestStringPipelines runs the committed digit-string readers on test
 // strings through the pipeline API and checks that they read most of
-// them, each answer with a confidence in (0, 1].
+// them, each answer with a confidence in (0, 1], and that each committed
+// model is its pipeline's.
 func TestStringPipelines(t *testing.T) {
 	strs := testStrings(t, 40)
 	for _, tc := range []struct {
-		file string
-		want int // strings of 40 to read right at least
+		file, model string
+		want        int // strings of 40 to read right at least
 	}{
-		{"digits-hos.yaml", 34},
-		{"digits-hos-pair.yaml", 35},
-		{"digits-sdnn.yaml", 32},
+		{"digits-hos.yaml", "hos.msgpack", 34},
+		{"digits-hos-pair.yaml", "hos-pair.msgpack", 35},
+		{"digits-sdnn.yaml", "sdnn.msgpack", 32},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			p, err := Load(tc.file, DefaultRegistry())
 			if err != nil {
+				t.Fatal(err)
+			}
+			// The committed model is the pipeline's own (as gtn --model
+			// and --resume load it).
+			if _, err := p.LoadModel(filepath.Join("..", "models", "strings", tc.model)); err != nil {
 				t.Fatal(err)
 			}
 			right := 0

@@ -131,11 +131,21 @@ func (p *Pipeline) TrainConfig() (*TrainConfig, error) {
 		for _, key := range in.Keys() {
 			src, err := in.String(key, "")
 			get(err)
-			node, _, _ := strings.Cut(key, "/")
-			if st := p.stepNamed(node); st == nil {
+			node, expert, isExpert := strings.Cut(key, "/")
+			st := p.stepNamed(node)
+			var tr Trainable
+			if st != nil {
+				tr, _ = st.node.(Trainable)
+			}
+			switch {
+			case st == nil:
 				errs = append(errs, in.Errorf(key, "train: init: no node %q", node).(*Error))
-			} else if _, ok := st.node.(Trainable); !ok {
+			case tr == nil:
 				errs = append(errs, in.Errorf(key, "train: init: node %s has no parameters", node).(*Error))
+			case isExpert && !slices.ContainsFunc(tr.Params(), func(q *gtn.Param) bool { return strings.HasPrefix(q.Name, expert+".") }):
+				errs = append(errs, in.Errorf(key, "train: init: node %s has no expert %s (no parameter named %s.*)", node, expert, expert).(*Error))
+			case isExpert && slices.Contains(in.Keys(), node):
+				errs = append(errs, in.Errorf(key, "train: init: both %s and %s: the whole node and one of its experts", node, key).(*Error))
 			}
 			if src != "fresh" && src != "" && !filepath.IsAbs(src) {
 				src = filepath.Join(p.Spec.Dir, src)
@@ -459,27 +469,23 @@ func (p *Pipeline) initNodes(init map[string]string) error {
 	for key, src := range init {
 		name, expert, _ := strings.Cut(key, "/")
 		st := p.stepNamed(name)
-		var dst []*gtn.Param
-		for _, q := range st.node.(Trainable).Params() {
-			if expert == "" || strings.HasPrefix(q.Name, expert+".") {
-				dst = append(dst, q)
-			}
-		}
-		if len(dst) == 0 {
-			return fmt.Errorf("train: init %s: node %s has no parameters named %s.*", key, name, expert)
-		}
-		from, err := p.initSource(st, src, name)
+		from, prefix, err := p.initSource(st, src, name)
 		if err != nil {
 			return fmt.Errorf("train: init %s: %w", key, err)
 		}
-		for _, q := range dst {
-			srcName := strings.TrimPrefix(q.Name, expert+".")
-			if expert == "" {
-				srcName = q.Name
+		for _, q := range st.node.(Trainable).Params() {
+			want := q.Name
+			if expert != "" {
+				if !strings.HasPrefix(q.Name, expert+".") {
+					continue
+				}
+				if src != "fresh" { // a fresh node names its experts' parameters in full
+					want = strings.TrimPrefix(q.Name, expert+".")
+				}
 			}
-			v, ok := from[srcName]
+			v, ok := from[want]
 			if !ok {
-				return fmt.Errorf("train: init %s: %s has no parameter %s", key, src, srcName)
+				return fmt.Errorf("train: init %s: %s has no parameter %s%s", key, src, prefix, want)
 			}
 			if err := copyGrowing(q.Value, v); err != nil {
 				return fmt.Errorf("train: init %s: parameter %s: %w", key, q.Name, err)
@@ -490,30 +496,31 @@ func (p *Pipeline) initNodes(init map[string]string) error {
 }
 
 // initSource returns the parameters an init source gives node st (named
-// name), by their names within the node.
-func (p *Pipeline) initSource(st *step, src, name string) (map[string]*gtn.Tensor, error) {
+// name), by their names within the node, and the prefix of those names in
+// the source (for errors).
+func (p *Pipeline) initSource(st *step, src, name string) (map[string]*gtn.Tensor, string, error) {
 	from := map[string]*gtn.Tensor{}
 	if src == "fresh" {
 		// A new node built from the same parameters, without its model
 		// file.
 		args, err := checkParams(p.Spec, st.spec, st.typ)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		delete(args.values, "model")
 		fresh, err := st.typ.New(args)
 		if err != nil {
-			return nil, positioned(err, st.spec.Pos, name)
+			return nil, "", positioned(err, st.spec.Pos, name)
 		}
 		for _, q := range fresh.(Trainable).Params() {
 			from[q.Name] = q.Value
 		}
-		return from, nil
+		return from, "", nil
 	}
 	file, node, ok := strings.Cut(src, "#")
 	m, err := gtn.LoadModel(file)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	prefix := node + "/"
 	switch {
@@ -527,7 +534,7 @@ func (p *Pipeline) initSource(st *step, src, name string) (map[string]*gtn.Tenso
 			from[n] = q.Value
 		}
 	}
-	return from, nil
+	return from, prefix, nil
 }
 
 // energyStats describe the train graph over the first examples of the

@@ -251,7 +251,8 @@ input: image
 nodes:
   input: {use: digit-input, from: image, field: 32, size: 32}
   recog: {use: recognizer, from: input, arch: lenet5-pair, classes: 11}
-output: recog
+  graph: {use: class-graph, from: recog}
+output: graph
 `
 	sp, err := ParseSpec("p.yaml", dir, []byte(src))
 	if err != nil {
@@ -306,10 +307,34 @@ output: recog
 			}
 		}
 	}
-	if err := p.initNodes(map[string]string{"recog/colour": netFile}); err == nil {
-		t.Error("init of an expert the node does not have was accepted")
+	// A fresh expert gets the node's seeded initialisation back.
+	if err := p.initNodes(map[string]string{"recog/frame": "fresh"}); err != nil {
+		t.Fatal(err)
 	}
-	if err := p.initNodes(map[string]string{"recog/frame": pipeFile + "#other"}); err == nil {
-		t.Error("init from a node the model does not have was accepted")
+	for _, q := range p.Params() {
+		if strings.HasPrefix(q.Name, "frame.") && strings.HasSuffix(q.Name, "weight") && q.Value.Data[0] == 0.5 {
+			t.Errorf("fresh init of the frame expert left %s at the source's 0.5", q.Name)
+		}
+		if strings.HasPrefix(q.Name, "shape.c1") && q.Value.Data[0] != 0.25 {
+			t.Errorf("fresh init of the frame expert changed %s", q.Name)
+		}
+	}
+	if err := p.initNodes(map[string]string{"recog/frame": pipeFile + "#other"}); err == nil || !strings.Contains(err.Error(), "other/c1.weight") {
+		t.Errorf("init from a node the model does not have: error %v, want one naming other/c1.weight", err)
+	}
+	// The train section refuses an expert the node lacks, and a node given
+	// whole and by expert.
+	for _, init := range []string{"{recog/colour: net.msgpack}", "{recog: pipe.msgpack, recog/frame: pipe.msgpack}"} {
+		sp, err := ParseSpec("p.yaml", dir, []byte(src+"train:\n  init: "+init+"\n  data: {source: mnist}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := Assemble(sp, DefaultRegistry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := q.TrainConfig(); err == nil || !strings.Contains(err.Error(), "p.yaml:") || !strings.Contains(err.Error(), "init") {
+			t.Errorf("init %s: error %v, want one about init at its place in p.yaml", init, err)
+		}
 	}
 }

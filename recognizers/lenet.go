@@ -221,10 +221,10 @@ func NewLeNet5Modern(classes int, rng *rand.Rand) (Network, error) {
 
 // newLeNet5Modern builds lenet5-modern, its layers named with prefix,
 // reading its input through view when not nil.
-func newLeNet5Modern(arch, prefix string, classes int, view *NormalizedView, rng *rand.Rand) (Network, error) {
+func newLeNet5Modern(arch, prefix string, classes int, view Layer, rng *rand.Rand) (Network, error) {
 	b := &builder{rng: rng}
 	if view != nil {
-		b.add(*view)
+		b.add(view)
 	}
 	b.conv(ConvConfig{Name: prefix + "c1", In: 1, Out: 20, KH: 5, KW: 5, Act: ReLU, Init: HeInit})
 	b.add(MaxPool{Size: 2})

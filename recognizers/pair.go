@@ -90,7 +90,7 @@ func NewLeNet5Pair(classes int, rng *rand.Rand) (Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	shape, err := newLeNet5Modern("lenet5-pair/shape", "shape.", classes, &NormalizedView{Box: 20}, rng)
+	shape, err := newLeNet5Modern("lenet5-pair/shape", "shape.", classes, NormalizedView{Box: 20}, rng)
 	if err != nil {
 		return nil, err
 	}

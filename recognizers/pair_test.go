@@ -9,12 +9,16 @@ import (
 )
 
 // TestPair: lenet5-pair's energies are the sums of its experts' (frame on
-// the input, shape on its normalised view), its parameters are the
-// experts', and its gradients match finite differences.
+// the input, shape through a NormalizedView), each expert seeded from the
+// pair's seed (dropout on, as in training); its parameters are the
+// experts'; its gradients match finite differences.
 func TestPair(t *testing.T) {
 	net := newNet(t, "lenet5-pair", 11, 4).(*Pair)
+	if v, ok := net.B.Layers[0].(NormalizedView); !ok || v.Box != 20 {
+		t.Fatalf("the shape expert starts with %#v, want NormalizedView{Box: 20}", net.B.Layers[0])
+	}
 	x := randTensor(rand.New(rand.NewPCG(5, 5)), 1, 3, 1, 32, 32)
-	tp := gtn.NewTape(nil)
+	tp := gtn.NewTape(gtn.NewGrads(net.Params()))
 	e, err := net.ForwardSeed(tp, tp.Const(x), 9)
 	if err != nil {
 		t.Fatal(err)
@@ -23,14 +27,7 @@ func TestPair(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	view, err := NormalizedView{Box: 20}.Forward(tp, tp.Const(x))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The shape expert reads the view: its energies on the view, as an
-	// input of its layers after the first.
-	shape := NewSequential("shape", 11, 32, 32, net.B.Layers[1:]...)
-	eb, err := shape.ForwardSeed(tp, tp.Const(view.Value), mixSeed(9, 1))
+	eb, err := net.B.ForwardSeed(tp, tp.Const(x), mixSeed(9, 1))
 	if err != nil {
 		t.Fatal(err)
 	}

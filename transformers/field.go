@@ -209,10 +209,11 @@ func (f *FieldLocator) Candidates(b Bitmap) ([]Zone, error) {
 		for i := range lines {
 			l := &lines[i]
 			// The lines centred in the box, and those reaching into it
-			// level with it (the box may be a broken one's part).
+			// by a quarter of their width, level with it (the box may be
+			// a broken one's part).
 			cx, cy := (l.x0+l.x1)/2, (l.y0+l.y1)/2
 			inside := cx >= bx.x0 && cx < bx.x1 && cy >= bx.y0 && cy < bx.y1
-			if inside || l.x0 < bx.x1 && l.x1 > bx.x0 && overlap(l.y0, l.y1, bx.y0, bx.y1) >= 0.5*float64(l.y1-l.y0) {
+			if inside || overlap(l.x0, l.x1, bx.x0, bx.x1) >= 0.25*float64(l.x1-l.x0) && overlap(l.y0, l.y1, bx.y0, bx.y1) >= 0.5*float64(l.y1-l.y0) {
 				c = union(c, *l, false)
 				continue
 			}
@@ -274,8 +275,8 @@ func (f *FieldLocator) Candidates(b Bitmap) ([]Zone, error) {
 // verticalRules reports which components are pieces of vertical printed
 // rules (the sides of the check's frame or of a box, which the paper's
 // texture and the threshold break into dashes): thin upright components
-// (at least 6 times as high as wide) that line up, within 2 pixels, with
-// others of their kind over at least a quarter of the check's height h.
+// (at least 6 times as high as wide) that, alone or lined up within 2
+// pixels with others of their kind, span a quarter of the check's height h.
 // Left among the text, a dash of the frame beside a line of writing joins
 // it to the lines above and below.
 func verticalRules(comps []comp, h int) []bool {
@@ -296,7 +297,7 @@ func verticalRules(comps []comp, h int) []bool {
 			height += comps[thin[end]].y1 - comps[thin[end]].y0
 			end++
 		}
-		if end-start >= 2 && 4*height >= h {
+		if 4*height >= h {
 			for _, i := range thin[start:end] {
 				rule[i] = true
 			}

@@ -166,8 +166,9 @@ func TestFitZoneWeights(t *testing.T) {
 }
 
 // TestVerticalRules: dashes of a printed vertical rule are found when they
-// line up over a quarter of the check's height; a tall 1, two 1s one above
-// the other, and thin strokes in different columns are not rules.
+// line up over a quarter of the check's height, as is an unbroken side that
+// long; a tall 1, two 1s one above the other, and thin strokes in different
+// columns are not rules.
 func TestVerticalRules(t *testing.T) {
 	dash := func(x, y0, y1 int) comp { return comp{x0: x, y0: y0, x1: x + 1, y1: y1, area: y1 - y0} }
 	one := func(x, y int) comp { return comp{x0: x, y0: y, x1: x + 3, y1: y + 25, area: 60} }
@@ -177,6 +178,7 @@ func TestVerticalRules(t *testing.T) {
 		want  []bool
 	}{
 		{"frame side in dashes", []comp{dash(200, 10, 50), dash(201, 60, 100), dash(200, 120, 160)}, []bool{true, true, true}},
+		{"an unbroken side", []comp{dash(200, 10, 90)}, []bool{true}},
 		{"a 1", []comp{one(100, 100)}, []bool{false}},
 		{"a 1 above a 1", []comp{one(100, 60), one(101, 120)}, []bool{false, false}},
 		{"dashes in different columns", []comp{dash(200, 10, 50), dash(210, 60, 100), dash(220, 120, 160)}, []bool{false, false, false}},
