@@ -56,9 +56,10 @@ type TrainConfig struct {
 	// a recognizer's own model file (recognizers.Save, gtn mnist train)
 	// gives its network's parameters. A key node/expert sets only the
 	// node's parameters named expert.* (an expert of a lenet5-pair), from
-	// the source's parameters named without the prefix. A source with
-	// fewer classes gives the first classes (see the model parameter).
-	// Nodes not listed keep the weights they were built with.
+	// the source's parameters named without the prefix (from "fresh", the
+	// node's own, named in full). A source with fewer classes gives the
+	// first classes (see the model parameter). Nodes not listed keep the
+	// weights they were built with.
 	Init map[string]string
 }
 

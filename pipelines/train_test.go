@@ -324,7 +324,11 @@ output: graph
 	}
 	// The train section refuses an expert the node lacks, and a node given
 	// whole and by expert.
-	for _, init := range []string{"{recog/colour: net.msgpack}", "{recog: pipe.msgpack, recog/frame: pipe.msgpack}"} {
+	for _, tc := range []struct{ init, want string }{
+		{"{recog/colour: net.msgpack}", "no expert colour"},
+		{"{recog: pipe.msgpack, recog/frame: pipe.msgpack}", "both recog and recog/frame"},
+	} {
+		init := tc.init
 		sp, err := ParseSpec("p.yaml", dir, []byte(src+"train:\n  init: "+init+"\n  data: {source: mnist}\n"))
 		if err != nil {
 			t.Fatal(err)
@@ -333,8 +337,8 @@ output: graph
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := q.TrainConfig(); err == nil || !strings.Contains(err.Error(), "p.yaml:") || !strings.Contains(err.Error(), "init") {
-			t.Errorf("init %s: error %v, want one about init at its place in p.yaml", init, err)
+		if _, err := q.TrainConfig(); err == nil || !strings.Contains(err.Error(), "p.yaml:") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("init %s: error %v, want one saying %q at its place in p.yaml", init, err, tc.want)
 		}
 	}
 }

@@ -217,8 +217,9 @@ func (f *FieldLocator) Candidates(b Bitmap) ([]Zone, error) {
 				c = union(c, *l, false)
 				continue
 			}
-			// A line ending just left of the box, level with it: the "$".
-			if l.x1 <= bx.x0+2 && bx.x0-l.x1 < 2*bx.h() && overlap(l.y0, l.y1, bx.y0, bx.y1) > 0.5*float64(l.y1-l.y0) {
+			// A line ending just left of the box (or reaching into it by
+			// less than the above), level with it: the "$".
+			if l.x0 < bx.x0 && l.x1 < bx.x1 && bx.x0-l.x1 < 2*bx.h() && overlap(l.y0, l.y1, bx.y0, bx.y1) > 0.5*float64(l.y1-l.y0) {
 				if left == nil || l.x1 > left.x1 {
 					left = l
 				}
@@ -275,8 +276,9 @@ func (f *FieldLocator) Candidates(b Bitmap) ([]Zone, error) {
 // verticalRules reports which components are pieces of vertical printed
 // rules (the sides of the check's frame or of a box, which the paper's
 // texture and the threshold break into dashes): thin upright components
-// (at least 6 times as high as wide) that, alone or lined up within 2
-// pixels with others of their kind, span a quarter of the check's height h.
+// (at least 6 times as high as wide) whose heights, alone or lined up
+// within 2 pixels with others of their kind, sum to a quarter of the
+// check's height h.
 // Left among the text, a dash of the frame beside a line of writing joins
 // it to the lines above and below.
 func verticalRules(comps []comp, h int) []bool {
