@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"math"
+
+	"github.com/gotn/gotn/recognizers"
 )
 
 // Image is a grey-level document image as pipelines pass it: Ink holds the
@@ -65,21 +66,6 @@ func FromImage(src image.Image, file string, page int) (*Image, error) {
 	return im, nil
 }
 
-// inkBox returns the bounding box of the pixels with ink above threshold,
-// and false if there are none.
-func (im *Image) inkBox(threshold float32) (x0, y0, x1, y1 int, ok bool) {
-	x0, y0, x1, y1 = im.Width, im.Height, -1, -1
-	for y := range im.Height {
-		for x, v := range im.Ink[y*im.Width : (y+1)*im.Width] {
-			if v > threshold {
-				x0, y0 = min(x0, x), min(y0, y)
-				x1, y1 = max(x1, x), max(y1, y)
-			}
-		}
-	}
-	return x0, y0, x1 + 1, y1 + 1, x1 >= 0
-}
-
 // NormalizeDigit maps a character image into a field×field frame the way
 // MNIST was made: the ink's bounding box is scaled, keeping its aspect
 // ratio, to fit a box×box square, then placed so that its centre of mass
@@ -92,67 +78,9 @@ func NormalizeDigit(im *Image, box, field int) *Image {
 		copy(out.Ink, im.Ink)
 		return out
 	}
-	x0, y0, x1, y1, ok := im.inkBox(0.05)
-	if !ok {
-		return out
-	}
-	bw, bh := x1-x0, y1-y0
-	scale := float64(box) / float64(max(bw, bh))
-	nw, nh := max(1, int(math.Round(float64(bw)*scale))), max(1, int(math.Round(float64(bh)*scale)))
-	// Resample the box into nw×nh by area averaging (box filter), which
-	// both shrinks and enlarges without aliasing.
-	small := make([]float32, nw*nh)
-	for y := range nh {
-		sy0, sy1 := float64(y)/scale+float64(y0), float64(y+1)/scale+float64(y0)
-		for x := range nw {
-			sx0, sx1 := float64(x)/scale+float64(x0), float64(x+1)/scale+float64(x0)
-			small[y*nw+x] = im.area(sx0, sy0, sx1, sy1)
-		}
-	}
-	// Centre of mass of the resampled ink.
-	var mx, my, m float64
-	for y := range nh {
-		for x := range nw {
-			v := float64(small[y*nw+x])
-			mx, my, m = mx+v*(float64(x)+0.5), my+v*(float64(y)+0.5), m+v
-		}
-	}
-	ox, oy := float64(field-nw)/2, float64(field-nh)/2
-	if m > 0 {
-		ox, oy = float64(field)/2-mx/m, float64(field)/2-my/m
-	}
-	dx, dy := int(math.Round(ox)), int(math.Round(oy))
-	for y := range nh {
-		for x := range nw {
-			fx, fy := x+dx, y+dy
-			if fx >= 0 && fy >= 0 && fx < field && fy < field {
-				out.Ink[fy*field+fx] = small[y*nw+x]
-			}
-		}
+	p, ok := recognizers.NormalizeInk(func(x, y int) float64 { return float64(im.Ink[y*im.Width+x]) }, im.Width, im.Height, box, field, field)
+	if ok {
+		p.Draw(func(x, y int, ink float64) { out.Ink[y*field+x] = float32(ink) }, field, field)
 	}
 	return out
-}
-
-// area returns the mean ink over the rectangle [x0,x1)×[y0,y1) in pixel
-// coordinates, weighting partly covered pixels by their coverage.
-func (im *Image) area(x0, y0, x1, y1 float64) float32 {
-	var sum, weight float64
-	for y := int(math.Floor(y0)); float64(y) < y1; y++ {
-		wy := math.Min(y1, float64(y+1)) - math.Max(y0, float64(y))
-		if wy <= 0 {
-			continue
-		}
-		for x := int(math.Floor(x0)); float64(x) < x1; x++ {
-			wx := math.Min(x1, float64(x+1)) - math.Max(x0, float64(x))
-			if wx <= 0 {
-				continue
-			}
-			sum += float64(im.At(x, y)) * wx * wy
-			weight += wx * wy
-		}
-	}
-	if weight == 0 {
-		return 0
-	}
-	return float32(sum / weight)
 }

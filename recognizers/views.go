@@ -51,12 +51,40 @@ func (v NormalizedView) normalize(dst, src []float32, h, w int) {
 	for i := range dst {
 		dst[i] = bg
 	}
-	ink := func(x, y int) float64 {
-		if x >= w || y >= h { // the rounded box may reach one pixel past the image
-			return 0
-		}
-		return max(0, float64(src[y*w+x]-bg)/scale)
+	p, ok := NormalizeInk(func(x, y int) float64 { return max(0, float64(src[y*w+x]-bg)/scale) }, w, h, v.Box, w, h)
+	if !ok {
+		return
 	}
+	p.Draw(func(x, y int, ink float64) { dst[y*w+x] = float32(bg + scale*min(1, ink)) }, w, h)
+}
+
+// A Patch is ink to place in a frame: W×H values, row by row, whose top
+// left pixel goes at (X, Y) of the frame (which may put some outside).
+type Patch struct {
+	Ink  []float64
+	W, H int
+	X, Y int
+}
+
+// Draw calls set for each pixel of p that falls inside a fw×fh frame, with
+// its position in the frame.
+func (p Patch) Draw(set func(x, y int, ink float64), fw, fh int) {
+	for r := range p.H {
+		for c := range p.W {
+			if fx, fy := c+p.X, r+p.Y; fx >= 0 && fy >= 0 && fx < fw && fy < fh {
+				set(fx, fy, p.Ink[r*p.W+c])
+			}
+		}
+	}
+}
+
+// NormalizeInk normalises a character as MNIST's digits were made: the ink
+// box of a w×h image whose ink at (x, y) is ink(x, y) (0 background, 1 full;
+// the box holds the pixels with at least 5% ink) is scaled, keeping its
+// aspect ratio, to fit box×box (by area averaging, which both shrinks and
+// enlarges without aliasing), and placed so that its centre of mass is at
+// the centre of a fw×fh frame. ok is false when the image has no ink.
+func NormalizeInk(ink func(x, y int) float64, w, h, box, fw, fh int) (p Patch, ok bool) {
 	x0, y0, x1, y1 := w, h, 0, 0
 	for y := range h {
 		for x := range w {
@@ -66,38 +94,37 @@ func (v NormalizedView) normalize(dst, src []float32, h, w int) {
 		}
 	}
 	if x1 <= x0 {
-		return
+		return Patch{}, false
+	}
+	at := func(x, y int) float64 {
+		if x >= w || y >= h { // the rounded box may reach one pixel past the image
+			return 0
+		}
+		return ink(x, y)
 	}
 	bw, bh := x1-x0, y1-y0
-	k := float64(v.Box) / float64(max(bw, bh))
-	nw, nh := max(1, int(math.Round(float64(bw)*k))), max(1, int(math.Round(float64(bh)*k)))
-	cols, rows := boxWeights(nw, x0, k), boxWeights(nh, y0, k)
-	// Resample the box into nw×nh, keeping the centre of mass.
-	small := make([]float64, nw*nh)
+	k := float64(box) / float64(max(bw, bh))
+	p.W, p.H = max(1, int(math.Round(float64(bw)*k))), max(1, int(math.Round(float64(bh)*k)))
+	cols, rows := boxWeights(p.W, x0, k), boxWeights(p.H, y0, k)
+	p.Ink = make([]float64, p.W*p.H)
 	var m, mx, my float64
 	for r, wr := range rows {
 		for c, wc := range cols {
 			var s float64
 			for a, yy := range wr.idx {
 				for b, xx := range wc.idx {
-					s += wr.w[a] * wc.w[b] * ink(xx, yy)
+					s += wr.w[a] * wc.w[b] * at(xx, yy)
 				}
 			}
-			small[r*nw+c] = s
+			p.Ink[r*p.W+c] = s
 			m, mx, my = m+s, mx+s*(float64(c)+0.5), my+s*(float64(r)+0.5)
 		}
 	}
-	dx, dy := (w-nw)/2, (h-nh)/2
+	p.X, p.Y = (fw-p.W)/2, (fh-p.H)/2
 	if m > 0 {
-		dx, dy = int(math.Round(float64(w)/2-mx/m)), int(math.Round(float64(h)/2-my/m))
+		p.X, p.Y = int(math.Round(float64(fw)/2-mx/m)), int(math.Round(float64(fh)/2-my/m))
 	}
-	for r := range nh {
-		for c := range nw {
-			if fx, fy := c+dx, r+dy; fx >= 0 && fy >= 0 && fx < w && fy < h {
-				dst[fy*w+fx] = float32(bg + scale*min(1, small[r*nw+c]))
-			}
-		}
-	}
+	return p, true
 }
 
 // boxWeight lists the source pixels of one output pixel and their weights.
