@@ -74,7 +74,7 @@ func bitmapOf(im *Image, p preparation) transformers.Bitmap {
 // rules erased if p.rules.
 func (p preparation) apply(b transformers.Bitmap) transformers.Bitmap {
 	if p.clean {
-		b = transformers.Clean(b, max(9, b.Height/5))
+		b = transformers.Clean(b, transformers.StringCleanWindow(b.Height))
 	}
 	if p.rules {
 		b = transformers.RemoveRules(b, 0.3)

@@ -169,7 +169,7 @@ func BenchmarkPrepareField(b *testing.B) {
 		b.Run(stage, func(b *testing.B) {
 			for i := range b.N {
 				bm := bms[i%len(bms)]
-				c := Clean(bm, max(9, bm.Height/5))
+				c := Clean(bm, StringCleanWindow(bm.Height))
 				if stage == "Clean+RemoveRules" {
 					RemoveRules(c, 0.3)
 				}

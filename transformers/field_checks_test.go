@@ -126,7 +126,7 @@ func TestRemoveRulesFields(t *testing.T) {
 	for i := range n {
 		ck := fields.Check(i)
 		b := inkOf(ck.Image)
-		b = transformers.Clean(b, max(9, b.Height/5))
+		b = transformers.Clean(b, transformers.StringCleanWindow(b.Height))
 		for _, rules := range []bool{false, true} {
 			in := b
 			if rules {
