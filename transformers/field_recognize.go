@@ -45,11 +45,8 @@ func RecognizeZones(tp *gtn.Tape, net recognizers.Network, zs *ZoneSegmentation)
 		if len(s.Segments) == 0 {
 			continue
 		}
-		if s.Images == nil || len(s.Images.Shape) != 4 || s.Images.Shape[0] != len(s.Segments) {
-			return nil, fmt.Errorf("transformers: recognize zones: %d segments without a [%d, 1, h, w] tensor of their images", len(s.Segments), len(s.Segments))
-		}
-		if s.Images.Shape[2] != h || s.Images.Shape[3] != w {
-			return nil, fmt.Errorf("transformers: recognize zones: segment images of %d×%d for %s, which takes %d×%d", s.Images.Shape[2], s.Images.Shape[3], net.Arch(), h, w)
+		if err := checkImages(s, net); err != nil {
+			return nil, fmt.Errorf("transformers: recognize zones: %w", err)
 		}
 	}
 	b := graphs.NewBuilder()
@@ -113,14 +110,8 @@ func RecognizeZones(tp *gtn.Tape, net recognizers.Network, zs *ZoneSegmentation)
 		if offsets[i] < 0 {
 			continue
 		}
-		o := offsets[i]
-		for j, sg := range s.Segments {
-			for c := range classes {
-				b.AddArc(o+sg.From, o+sg.To, int32(c+1), int32(c+1), 0)
-				index = append(index, int32((first+j)*classes+c))
-			}
-		}
-		b.SetFinal(o+s.NumPieces, 0)
+		index = segmentArcs(b, s, offsets[i], first, classes, index)
+		b.SetFinal(offsets[i]+s.NumPieces, 0)
 		first += len(s.Segments)
 	}
 	for range next {

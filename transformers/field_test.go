@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gotn/gotn/gtn"
@@ -189,5 +190,41 @@ func TestVerticalRules(t *testing.T) {
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestRecognizeBadImages checks that both recognition transformers report
+// segment images the network cannot take, instead of panicking.
+func TestRecognizeBadImages(t *testing.T) {
+	h := toyHOS(t)
+	net := tinyNet(t, 4, 5)
+	c, _ := toyString(rand.New(rand.NewPCG(3, 4)), 2)
+	good, err := h.Segment(c.bitmap())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(good.Segments)
+	fh, fw := net.InputSize()
+	for _, tc := range []struct {
+		name   string
+		images *gtn.Tensor
+		want   string
+	}{
+		{"no images", nil, "without a"},
+		{"one image short", gtn.NewTensor(n-1, 1, fh, fw), "without a"},
+		{"wrong size", gtn.NewTensor(n, 1, fh+1, fw), "takes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			seg := *good
+			seg.Images = tc.images
+			tp := gtn.NewTape(nil)
+			if _, err := Recognize(tp, net, &seg); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Recognize: error %v, want one containing %q", err, tc.want)
+			}
+			zs := &ZoneSegmentation{Zones: []Zone{{Ink: c.bitmap()}}, Segs: []*Segmentation{&seg}}
+			if _, err := RecognizeZones(tp, net, zs); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("RecognizeZones: error %v, want one containing %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -82,11 +82,8 @@ func Recognize(tp *gtn.Tape, net recognizers.Network, seg *Segmentation) (*gtn.G
 		}
 		return tp.Graph(g), nil
 	}
-	if seg.Images == nil || len(seg.Images.Shape) != 4 || seg.Images.Shape[0] != n {
-		return nil, fmt.Errorf("transformers: recognize: images for %d segments expected", n)
-	}
-	if h, w := net.InputSize(); seg.Images.Shape[2] != h || seg.Images.Shape[3] != w {
-		return nil, fmt.Errorf("transformers: recognize: segment images are %d×%d, %s takes %d×%d", seg.Images.Shape[2], seg.Images.Shape[3], net.Arch(), h, w)
+	if err := checkImages(seg, net); err != nil {
+		return nil, fmt.Errorf("transformers: recognize: %w", err)
 	}
 	e, err := net.Forward(tp, tp.Const(seg.Images))
 	if err != nil {
@@ -97,13 +94,7 @@ func Recognize(tp *gtn.Tape, net recognizers.Network, seg *Segmentation) (*gtn.G
 			return nil, err
 		}
 	}
-	index := make([]int32, 0, n*classes+seg.NumPieces+1)
-	for s, sg := range seg.Segments {
-		for c := range classes {
-			b.AddArc(sg.From, sg.To, int32(c+1), int32(c+1), 0)
-			index = append(index, int32(s*classes+c))
-		}
-	}
+	index := segmentArcs(b, seg, 0, 0, classes, make([]int32, 0, n*classes+seg.NumPieces+1))
 	for range seg.NumPieces + 1 {
 		index = append(index, -1)
 	}
@@ -112,6 +103,33 @@ func Recognize(tp *gtn.Tape, net recognizers.Network, seg *Segmentation) (*gtn.G
 		return nil, err
 	}
 	return tp.BindArcs(template, index, e)
+}
+
+// checkImages reports segment images that net cannot take: seg.Images
+// must be [len(seg.Segments), 1, h, w] for net's input size h×w.
+func checkImages(seg *Segmentation, net recognizers.Network) error {
+	n := len(seg.Segments)
+	if seg.Images == nil || len(seg.Images.Shape) != 4 || seg.Images.Shape[0] != n {
+		return fmt.Errorf("%d segments without a [%d, 1, h, w] tensor of their images", n, n)
+	}
+	if h, w := net.InputSize(); seg.Images.Shape[2] != h || seg.Images.Shape[3] != w {
+		return fmt.Errorf("segment images are %d×%d, %s takes %d×%d", seg.Images.Shape[2], seg.Images.Shape[3], net.Arch(), h, w)
+	}
+	return nil
+}
+
+// segmentArcs adds to b, for each segment j of seg and each class c, an
+// arc labelled c+1 from state first+From to first+To, and appends to
+// index the element of the [N, classes] energies it is bound to: row
+// row0+j, column c.
+func segmentArcs(b *graphs.Builder, seg *Segmentation, first, row0, classes int, index []int32) []int32 {
+	for j, sg := range seg.Segments {
+		for c := range classes {
+			b.AddArc(first+sg.From, first+sg.To, int32(c+1), int32(c+1), 0)
+			index = append(index, int32((row0+j)*classes+c))
+		}
+	}
+	return index
 }
 
 // addRows returns x [N, C] with r[i] [N] added to every element of row i.
