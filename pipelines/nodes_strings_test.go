@@ -168,9 +168,10 @@ func TestORANDPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The committed model reads 71.8% of the held-out fifth.
-	if acc := res.Metrics["string_accuracy"]; acc < 0.72 {
-		t.Errorf("string accuracy %.3f on the held-out fifth, want at least 0.72", acc)
+	// The committed model reads 78.7% of the held-out fifth (75.9% with
+	// Clean's window a fifth of the image's height instead of a half).
+	if acc := res.Metrics["string_accuracy"]; acc < 0.77 {
+		t.Errorf("string accuracy %.3f on the held-out fifth, want at least 0.77", acc)
 	}
 }
 

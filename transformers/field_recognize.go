@@ -105,14 +105,14 @@ func RecognizeZones(tp *gtn.Tape, net recognizers.Network, zs *ZoneSegmentation)
 			index = append(index, int32(n*classes+i))
 		}
 	}
-	first := 0 // the zone's first segment in the batch
+	row0 := 0 // the zone's first segment in the batch
 	for i, s := range zs.Segs {
 		if offsets[i] < 0 {
 			continue
 		}
-		index = segmentArcs(b, s, offsets[i], first, classes, index)
+		index = segmentArcs(b, s, offsets[i], row0, classes, index)
 		b.SetFinal(offsets[i]+s.NumPieces, 0)
-		first += len(s.Segments)
+		row0 += len(s.Segments)
 	}
 	for range next {
 		index = append(index, -1)

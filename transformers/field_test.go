@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gotn/gotn/graphs"
 	"github.com/gotn/gotn/gtn"
 )
 
@@ -71,7 +72,9 @@ func TestRecognizeZonesGradient(t *testing.T) {
 
 // TestRecognizeZonesUnion checks the structure of the zone graph: its
 // free energy is that of the union of the zones' recognition graphs with
-// the zones' energies added, and a check without zones has no path.
+// the zones' energies added, each zone's best path is that of its own
+// recognition graph (its arcs bound to its own segments' energies), and a
+// check without zones has no path.
 func TestRecognizeZonesUnion(t *testing.T) {
 	h := toyHOS(t)
 	net := tinyNet(t, 4, 5)
@@ -113,6 +116,31 @@ func TestRecognizeZonesUnion(t *testing.T) {
 	}
 	if want := -math.Log(sum); fAll < want-1e-4 || fAll > want+1e-4 {
 		t.Errorf("free energy of the zone graph %.6f, want %.6f", fAll, want)
+	}
+	// The free energies above do not see which segment an arc reads (each
+	// segment's classes sum to one): the best paths do.
+	for k, seg := range segs {
+		shut := []float32{100, 100}
+		shut[k] = 0
+		g, err := RecognizeZones(tp, net, &ZoneSegmentation{Zones: zones, Segs: segs, Energy: tp.Const(&gtn.Tensor{Shape: []int{2}, Data: shut})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rg, err := Recognize(tp, net, seg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := graphs.Viterbi(g.G)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := graphs.Viterbi(rg.G)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got.Energy-want.Energy) > 1e-4 {
+			t.Errorf("zone %d alone: best path energy %.6f, want its recognition graph's %.6f", k, got.Energy, want.Energy)
+		}
 	}
 	empty, err := RecognizeZones(tp, net, &ZoneSegmentation{})
 	if err != nil {
@@ -204,6 +232,9 @@ func TestRecognizeBadImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := len(good.Segments)
+	if n < 2 {
+		t.Fatalf("the toy string has %d segments, want at least 2", n)
+	}
 	fh, fw := net.InputSize()
 	for _, tc := range []struct {
 		name   string
@@ -212,6 +243,8 @@ func TestRecognizeBadImages(t *testing.T) {
 	}{
 		{"no images", nil, "without a"},
 		{"one image short", gtn.NewTensor(n-1, 1, fh, fw), "without a"},
+		{"two channels", gtn.NewTensor(n, 2, fh, fw), "without a"},
+		{"no data", &gtn.Tensor{Shape: []int{n, 1, fh, fw}}, "without a"},
 		{"wrong size", gtn.NewTensor(n, 1, fh+1, fw), "takes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -221,7 +254,9 @@ func TestRecognizeBadImages(t *testing.T) {
 			if _, err := Recognize(tp, net, &seg); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Recognize: error %v, want one containing %q", err, tc.want)
 			}
-			zs := &ZoneSegmentation{Zones: []Zone{{Ink: c.bitmap()}}, Segs: []*Segmentation{&seg}}
+			// A bad zone after a good one and an empty one.
+			zones := []Zone{{Ink: c.bitmap()}, {}, {Ink: c.bitmap()}}
+			zs := &ZoneSegmentation{Zones: zones, Segs: []*Segmentation{good, {}, &seg}}
 			if _, err := RecognizeZones(tp, net, zs); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("RecognizeZones: error %v, want one containing %q", err, tc.want)
 			}

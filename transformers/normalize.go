@@ -342,20 +342,19 @@ func axisWeights(n, m int, src, pad, scale float64) []weights {
 // characters h pixels high (an amount field, or a zone cropped around one):
 // half its height, and at least 9 pixels. The window must be wider than
 // the strokes and than the filled loops of bold characters, which an
-// opening of a narrower window takes for paper and erases; a crop little
-// higher than its characters makes them large against its height (a fifth
-// of the height, as used before, erased the loop of a bold 9 in the zones
-// the check reader crops from full checks).
+// opening over a narrower window takes for paper and erases; in a crop
+// little higher than its characters, such a loop can be a third of the
+// crop's height.
 func StringCleanWindow(h int) int { return max(9, h/2) }
 
 // Clean removes a textured or uneven paper background and stretches the
 // contrast of the ink: the paper's level under every pixel is estimated by
 // a grey opening (a minimum then a maximum of the ink over a square of
-// side window, wider than the strokes: see StringCleanWindow), subtracted, and the result is
-// scaled so that the ink of the strokes (the 90th percentile of the
-// pixels above Otsu's threshold) is 1 and the faint marks below
-// 0.6·threshold are 0. Images of clean strings (generated ones) come out
-// nearly unchanged.
+// side window rounded up to an odd number, wider than the strokes: see
+// StringCleanWindow), subtracted, and the result is scaled so that the ink
+// of the strokes (the 90th percentile of the pixels above Otsu's
+// threshold) is 1 and the faint marks below 0.6·threshold are 0. Images
+// of clean strings (generated ones) come out nearly unchanged.
 func Clean(b Bitmap, window int) Bitmap {
 	w, h := b.Width, b.Height
 	if w == 0 || h == 0 || window < 2 {

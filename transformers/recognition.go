@@ -106,26 +106,28 @@ func Recognize(tp *gtn.Tape, net recognizers.Network, seg *Segmentation) (*gtn.G
 }
 
 // checkImages reports segment images that net cannot take: seg.Images
-// must be [len(seg.Segments), 1, h, w] for net's input size h×w.
+// must be [len(seg.Segments), 1, h, w], with its data, for net's input
+// size h×w.
 func checkImages(seg *Segmentation, net recognizers.Network) error {
 	n := len(seg.Segments)
-	if seg.Images == nil || len(seg.Images.Shape) != 4 || seg.Images.Shape[0] != n {
+	im := seg.Images
+	if im == nil || len(im.Shape) != 4 || im.Shape[0] != n || im.Shape[1] != 1 || len(im.Data) != n*im.Shape[2]*im.Shape[3] {
 		return fmt.Errorf("%d segments without a [%d, 1, h, w] tensor of their images", n, n)
 	}
-	if h, w := net.InputSize(); seg.Images.Shape[2] != h || seg.Images.Shape[3] != w {
-		return fmt.Errorf("segment images are %d×%d, %s takes %d×%d", seg.Images.Shape[2], seg.Images.Shape[3], net.Arch(), h, w)
+	if h, w := net.InputSize(); im.Shape[2] != h || im.Shape[3] != w {
+		return fmt.Errorf("segment images are %d×%d, %s takes %d×%d", im.Shape[2], im.Shape[3], net.Arch(), h, w)
 	}
 	return nil
 }
 
 // segmentArcs adds to b, for each segment j of seg and each class c, an
-// arc labelled c+1 from state first+From to first+To, and appends to
+// arc labelled c+1 from state state0+From to state0+To, and appends to
 // index the element of the [N, classes] energies it is bound to: row
 // row0+j, column c.
-func segmentArcs(b *graphs.Builder, seg *Segmentation, first, row0, classes int, index []int32) []int32 {
+func segmentArcs(b *graphs.Builder, seg *Segmentation, state0, row0, classes int, index []int32) []int32 {
 	for j, sg := range seg.Segments {
 		for c := range classes {
-			b.AddArc(first+sg.From, first+sg.To, int32(c+1), int32(c+1), 0)
+			b.AddArc(state0+sg.From, state0+sg.To, int32(c+1), int32(c+1), 0)
 			index = append(index, int32((row0+j)*classes+c))
 		}
 	}
