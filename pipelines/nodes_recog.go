@@ -72,6 +72,8 @@ func (n digitInput) Run(rc *RunContext, in []any) (any, error) {
 // recognizerNode implements the recognizer node.
 type recognizerNode struct{ net recognizers.Network }
 
+func (n recognizerNode) network() recognizers.Network { return n.net }
+
 func newRecognizerNode(a *Args) (Node, error) {
 	net, err := newNetwork(a)
 	if err != nil {

@@ -304,6 +304,8 @@ func (n *hosNode) Params() []*gtn.Param {
 // recognitionNode implements the recognition node.
 type recognitionNode struct{ net recognizers.Network }
 
+func (n recognitionNode) network() recognizers.Network { return n.net }
+
 func newRecognitionNode(a *Args) (Node, error) {
 	net, err := newNetwork(a)
 	if err != nil {

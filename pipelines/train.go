@@ -143,8 +143,8 @@ func (p *Pipeline) TrainConfig() (*TrainConfig, error) {
 				errs = append(errs, in.Errorf(key, "train: init: no node %q", node).(*Error))
 			case tr == nil:
 				errs = append(errs, in.Errorf(key, "train: init: node %s has no parameters", node).(*Error))
-			case isExpert && !slices.ContainsFunc(tr.Params(), func(q *gtn.Param) bool { return strings.HasPrefix(q.Name, expert+".") }):
-				errs = append(errs, in.Errorf(key, "train: init: node %s has no expert %s (no parameter named %s.*)", node, expert, expert).(*Error))
+			case isExpert && !hasExpert(st.node, expert):
+				errs = append(errs, in.Errorf(key, "train: init: node %s has no expert %s (experts are the two networks of a pair such as arch lenet5-pair, named by their parameters' prefix)", node, expert).(*Error))
 			case isExpert && slices.Contains(in.Keys(), node):
 				errs = append(errs, in.Errorf(key, "train: init: both %s and %s: the whole node and one of its experts", node, key).(*Error))
 			}
@@ -536,6 +536,17 @@ func (p *Pipeline) initSource(st *step, src, name string) (map[string]*gtn.Tenso
 		}
 	}
 	return from, prefix, nil
+}
+
+// hasExpert reports whether node n's network is a pair of experts with
+// one named name.
+func hasExpert(n Node, name string) bool {
+	nn, ok := n.(interface{ network() recognizers.Network })
+	if !ok {
+		return false
+	}
+	pair, ok := nn.network().(*recognizers.Pair)
+	return ok && pair.Expert(name) != nil
 }
 
 // energyStats describe the train graph over the first examples of the

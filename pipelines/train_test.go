@@ -326,6 +326,7 @@ output: graph
 	// whole and by expert.
 	for _, tc := range []struct{ init, want string }{
 		{"{recog/colour: net.msgpack}", "no expert colour"},
+		{"{recog/frame.c1: net.msgpack}", "no expert frame.c1"}, // a layer of an expert
 		{"{recog: pipe.msgpack, recog/frame: pipe.msgpack}", "both recog and recog/frame"},
 	} {
 		init := tc.init

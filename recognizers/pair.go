@@ -3,6 +3,8 @@ package recognizers
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 
 	"github.com/gotn/gotn/gtn"
 )
@@ -28,6 +30,18 @@ func NewPair(arch string, a, b *Sequential) (*Pair, error) {
 		return nil, fmt.Errorf("recognizers: %s: experts of %d classes on %d×%d and %d classes on %d×%d", arch, a.Classes(), ah, aw, b.Classes(), bh, bw)
 	}
 	return &Pair{arch: arch, A: a, B: b}, nil
+}
+
+// Expert returns the expert whose parameters are all named name.*
+// ("frame" and "shape" in lenet5-pair), or nil if neither is.
+func (p *Pair) Expert(name string) *Sequential {
+	for _, e := range []*Sequential{p.A, p.B} {
+		params := e.Params()
+		if len(params) > 0 && !slices.ContainsFunc(params, func(q *gtn.Param) bool { return !strings.HasPrefix(q.Name, name+".") }) {
+			return e
+		}
+	}
+	return nil
 }
 
 // Arch implements Network.

@@ -52,4 +52,9 @@ func TestPair(t *testing.T) {
 	if _, err := NewPair("p", net.A, NewSequential("b", 10, 32, 32)); err == nil {
 		t.Error("experts with 11 and 10 classes made a pair")
 	}
+	for name, want := range map[string]*Sequential{"frame": net.A, "shape": net.B, "frame.c1": nil, "fram": nil, "": nil} {
+		if got := net.Expert(name); got != want {
+			t.Errorf("Expert(%q) is not the expert named so", name)
+		}
+	}
 }
