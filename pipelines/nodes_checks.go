@@ -378,7 +378,7 @@ func newFieldNode(a *Args) (Node, error) {
 	n := &fieldNode{loc: loc, energy: transformers.NewZoneEnergy("zone.weights")}
 	n.energy.W.LRScale = a.Float("lr_scale")
 	if a.Has("model") {
-		if err := loadNodeParams(a, n.energy.Params()); err != nil {
+		if err := loadNodeParams(a, n.energy.Params(), 0); err != nil {
 			return nil, err
 		}
 	}

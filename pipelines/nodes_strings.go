@@ -180,8 +180,10 @@ func (n sdnnNode) Run(rc *RunContext, in []any) (any, error) {
 func (n sdnnNode) Params() []*gtn.Param { return n.sdnn.Net().Params() }
 
 // loadNodeParams copies into params (named as their node names them) the
-// values of model file path's parameters node/NAME.
-func loadNodeParams(a *Args, params []*gtn.Param) error {
+// values of model file path's parameters node/NAME; classes is the node's
+// number of classes (0 if it has none), which a model with fewer may fill
+// in part (see copyGrowing).
+func loadNodeParams(a *Args, params []*gtn.Param, classes int) error {
 	path := a.Path("model")
 	m, err := gtn.LoadModel(path)
 	if err != nil {
@@ -212,7 +214,7 @@ func loadNodeParams(a *Args, params []*gtn.Param) error {
 			}
 			return a.Errorf("model", "%s: parameter %s/%s is missing from the model%s", path, node, p.Name, hint)
 		}
-		if err := copyGrowing(p.Value, q.Value); err != nil {
+		if err := copyGrowing(p.Value, q.Value, classes); err != nil {
 			return a.Errorf("model", "%s: parameter %s/%s: %v", path, node, p.Name, err)
 		}
 	}
@@ -220,10 +222,11 @@ func loadNodeParams(a *Args, params []*gtn.Param) error {
 }
 
 // copyGrowing copies src into dst when they have the same shape, or when
-// src has fewer rows (first dimension) and otherwise the same shape: a
-// model with fewer classes gives the first classes of a recognizer with
-// more, whose other classes keep their initialisation.
-func copyGrowing(dst, src *gtn.Tensor) error {
+// dst's first dimension is a recognizer's classes classes, src has fewer
+// rows there and otherwise the same shape: a model with fewer classes
+// gives the first classes of a recognizer with more, whose other classes
+// keep their initialisation. With classes 0 nothing grows.
+func copyGrowing(dst, src *gtn.Tensor, classes int) error {
 	if dst.SameShape(src) {
 		copy(dst.Data, src.Data)
 		return nil
@@ -233,8 +236,11 @@ func copyGrowing(dst, src *gtn.Tensor) error {
 	for i := 1; ok && i < len(ds); i++ {
 		ok = ds[i] == ss[i]
 	}
-	if !ok {
+	switch {
+	case !ok:
 		return fmt.Errorf("shape %v in the model, the node wants %v", ss, ds)
+	case classes == 0 || ds[0] != classes:
+		return fmt.Errorf("shape %v in the model, the node wants %v (only a recognizer's classes can be added to)", ss, ds)
 	}
 	copy(dst.Data, src.Data)
 	return nil
@@ -260,7 +266,7 @@ func newHOSNode(a *Args) (Node, error) {
 		n.energy = transformers.NewSegmentEnergy("segment.weights")
 		n.energy.W.LRScale = a.Float("lr_scale")
 		if a.Has("model") {
-			if err := loadNodeParams(a, n.energy.Params()); err != nil {
+			if err := loadNodeParams(a, n.energy.Params(), 0); err != nil {
 				return nil, err
 			}
 		}
@@ -340,7 +346,7 @@ func newNetwork(a *Args) (recognizers.Network, error) {
 				return nil, a.Errorf("arch", "%v", err)
 			}
 			for i, p := range grown.Params() {
-				if err := copyGrowing(p.Value, net.Params()[i].Value); err != nil {
+				if err := copyGrowing(p.Value, net.Params()[i].Value, a.Int("classes")); err != nil {
 					return nil, a.Errorf("model", "%s: parameter %s: %v", a.Path("model"), p.Name, err)
 				}
 			}
@@ -352,7 +358,7 @@ func newNetwork(a *Args) (recognizers.Network, error) {
 		return nil, a.Errorf("arch", "%v", err)
 	}
 	if a.Has("model") {
-		if err := loadNodeParams(a, net.Params()); err != nil {
+		if err := loadNodeParams(a, net.Params(), a.Int("classes")); err != nil {
 			return nil, err
 		}
 	}

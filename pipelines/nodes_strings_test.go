@@ -3,6 +3,7 @@ package pipelines
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -372,6 +373,40 @@ func TestHOSErrorSources(t *testing.T) {
 			}
 			if r.digits < 1000 || float64(r.digitErrors) > tc.maxDigits*float64(r.digits) {
 				t.Errorf("%d of %d clean-path digits misread, want at most %.1f%%", r.digitErrors, r.digits, 100*tc.maxDigits)
+			}
+		})
+	}
+}
+
+// TestCopyGrowing checks which model parameters fill a node's: the same
+// shape, or fewer rows of a recognizer's classes, and nothing else.
+func TestCopyGrowing(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		dst, src []int
+		classes  int
+		ok       bool
+	}{
+		{"same shape", []int{3, 4}, []int{3, 4}, 0, true},
+		{"fewer classes", []int{17, 500}, []int{10, 500}, 17, true},
+		{"fewer class biases", []int{17}, []int{10}, 17, true},
+		{"more classes", []int{10, 500}, []int{17, 500}, 10, false},
+		{"fewer rows of a layer that is not the classes'", []int{50, 20, 5, 5}, []int{20, 20, 5, 5}, 17, false},
+		{"fewer rows of a node without classes", []int{12}, []int{10}, 0, false},
+		{"other columns", []int{17, 500}, []int{10, 400}, 17, false},
+		{"other rank", []int{17, 500}, []int{10}, 17, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dst, src := gtn.NewTensor(tc.dst...), gtn.NewTensor(tc.src...)
+			for i := range src.Data {
+				src.Data[i] = float32(i + 1)
+			}
+			err := copyGrowing(dst, src, tc.classes)
+			if (err == nil) != tc.ok {
+				t.Fatalf("error %v, want ok=%v", err, tc.ok)
+			}
+			if tc.ok && !slices.Equal(dst.Data[:len(src.Data)], src.Data) {
+				t.Error("the model's values were not copied to the first rows")
 			}
 		})
 	}

@@ -488,7 +488,7 @@ func (p *Pipeline) initNodes(init map[string]string) error {
 			if !ok {
 				return fmt.Errorf("train: init %s: %s has no parameter %s%s", key, src, prefix, want)
 			}
-			if err := copyGrowing(q.Value, v); err != nil {
+			if err := copyGrowing(q.Value, v, nodeClasses(st.node)); err != nil {
 				return fmt.Errorf("train: init %s: parameter %s: %w", key, q.Name, err)
 			}
 		}
@@ -538,15 +538,27 @@ func (p *Pipeline) initSource(st *step, src, name string) (map[string]*gtn.Tenso
 	return from, prefix, nil
 }
 
+// networkOf returns the network of a recognizer node, or nil.
+func networkOf(n Node) recognizers.Network {
+	if nn, ok := n.(interface{ network() recognizers.Network }); ok {
+		return nn.network()
+	}
+	return nil
+}
+
 // hasExpert reports whether node n's network is a pair of experts with
 // one named name.
 func hasExpert(n Node, name string) bool {
-	nn, ok := n.(interface{ network() recognizers.Network })
-	if !ok {
-		return false
-	}
-	pair, ok := nn.network().(*recognizers.Pair)
+	pair, ok := networkOf(n).(*recognizers.Pair)
 	return ok && pair.Expert(name) != nil
+}
+
+// nodeClasses returns the number of classes of a recognizer node, or 0.
+func nodeClasses(n Node) int {
+	if net := networkOf(n); net != nil {
+		return net.Classes()
+	}
+	return 0
 }
 
 // energyStats describe the train graph over the first examples of the
