@@ -179,6 +179,8 @@ func (n sdnnNode) Run(rc *RunContext, in []any) (any, error) {
 
 func (n sdnnNode) Params() []*gtn.Param { return n.sdnn.Net().Params() }
 
+func (n sdnnNode) network() recognizers.Network { return n.sdnn.Net() }
+
 // loadNodeParams copies into params (named as their node names them) the
 // values of model file path's parameters node/NAME; classes is the node's
 // number of classes (0 if it has none), which a model with fewer may fill
@@ -222,10 +224,11 @@ func loadNodeParams(a *Args, params []*gtn.Param, classes int) error {
 }
 
 // copyGrowing copies src into dst when they have the same shape, or when
-// dst's first dimension is a recognizer's classes classes, src has fewer
-// rows there and otherwise the same shape: a model with fewer classes
-// gives the first classes of a recognizer with more, whose other classes
-// keep their initialisation. With classes 0 nothing grows.
+// dst's first dimension is classes (the node's number of classes), src
+// has fewer rows there and otherwise the same shape: a model with fewer
+// classes gives the first classes of a recognizer with more, whose other
+// classes keep their initialisation. The rule goes by size: with classes
+// 0 (a node without classes) nothing grows.
 func copyGrowing(dst, src *gtn.Tensor, classes int) error {
 	if dst.SameShape(src) {
 		copy(dst.Data, src.Data)

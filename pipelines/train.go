@@ -54,10 +54,12 @@ type TrainConfig struct {
 	// (relative to the pipeline file) whose parameters of the node of the
 	// same name, or of the node named after a '#' (file#node), are taken;
 	// a recognizer's own model file (recognizers.Save, gtn mnist train)
-	// gives its network's parameters. A key node/expert sets only the
-	// node's parameters named expert.* (an expert of a lenet5-pair), from
-	// the source's parameters named without the prefix (from "fresh", the
-	// node's own, named in full). A source with fewer classes gives the
+	// gives its network's parameters. A key node/expert names one expert
+	// of a node whose network is a pair of experts (recognizers.Pair, such
+	// as arch lenet5-pair: the expert whose parameters are all named
+	// expert.*) and sets only its parameters, from the source's parameters
+	// named without the prefix (from "fresh", the node's own, named in
+	// full). A source with fewer classes gives the
 	// first classes (see the model parameter). Nodes not listed keep the
 	// weights they were built with.
 	Init map[string]string
@@ -143,8 +145,10 @@ func (p *Pipeline) TrainConfig() (*TrainConfig, error) {
 				errs = append(errs, in.Errorf(key, "train: init: no node %q", node).(*Error))
 			case tr == nil:
 				errs = append(errs, in.Errorf(key, "train: init: node %s has no parameters", node).(*Error))
+			case isExpert && !isPair(st.node):
+				errs = append(errs, in.Errorf(key, "train: init: node %s is not a pair of experts (such as arch lenet5-pair), so it has no expert %s", node, expert).(*Error))
 			case isExpert && !hasExpert(st.node, expert):
-				errs = append(errs, in.Errorf(key, "train: init: node %s has no expert %s (experts are the two networks of a pair such as arch lenet5-pair, named by their parameters' prefix)", node, expert).(*Error))
+				errs = append(errs, in.Errorf(key, "train: init: node %s has no expert %s (its experts are named by their parameters' prefix)", node, expert).(*Error))
 			case isExpert && slices.Contains(in.Keys(), node):
 				errs = append(errs, in.Errorf(key, "train: init: both %s and %s: the whole node and one of its experts", node, key).(*Error))
 			}
@@ -474,21 +478,21 @@ func (p *Pipeline) initNodes(init map[string]string) error {
 		if err != nil {
 			return fmt.Errorf("train: init %s: %w", key, err)
 		}
-		for _, q := range st.node.(Trainable).Params() {
+		params := st.node.(Trainable).Params()
+		if expert != "" { // TrainConfig checked that the node has it
+			params = networkOf(st.node).(*recognizers.Pair).Expert(expert).Params()
+		}
+		classes := nodeClasses(st.node)
+		for _, q := range params {
 			want := q.Name
-			if expert != "" {
-				if !strings.HasPrefix(q.Name, expert+".") {
-					continue
-				}
-				if src != "fresh" { // a fresh node names its experts' parameters in full
-					want = strings.TrimPrefix(q.Name, expert+".")
-				}
+			if expert != "" && src != "fresh" { // a fresh node names its experts' parameters in full
+				want = strings.TrimPrefix(q.Name, expert+".")
 			}
 			v, ok := from[want]
 			if !ok {
 				return fmt.Errorf("train: init %s: %s has no parameter %s%s", key, src, prefix, want)
 			}
-			if err := copyGrowing(q.Value, v, nodeClasses(st.node)); err != nil {
+			if err := copyGrowing(q.Value, v, classes); err != nil {
 				return fmt.Errorf("train: init %s: parameter %s: %w", key, q.Name, err)
 			}
 		}
@@ -538,12 +542,19 @@ func (p *Pipeline) initSource(st *step, src, name string) (map[string]*gtn.Tenso
 	return from, prefix, nil
 }
 
-// networkOf returns the network of a recognizer node, or nil.
+// networkOf returns the network of a node that holds one (recognizer,
+// recognition, zone-recognition, sdnn), or nil.
 func networkOf(n Node) recognizers.Network {
 	if nn, ok := n.(interface{ network() recognizers.Network }); ok {
 		return nn.network()
 	}
 	return nil
+}
+
+// isPair reports whether node n's network is a pair of experts.
+func isPair(n Node) bool {
+	_, ok := networkOf(n).(*recognizers.Pair)
+	return ok
 }
 
 // hasExpert reports whether node n's network is a pair of experts with

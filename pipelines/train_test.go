@@ -343,3 +343,31 @@ output: graph
 		}
 	}
 }
+
+// TestNetworkOf checks that every node type holding a recognizer gives
+// its network to train.init (which grows its classes and finds its
+// experts by it).
+func TestNetworkOf(t *testing.T) {
+	for _, tc := range []struct{ name, nodes string }{
+		{"recognizer", "  in: {use: digit-input, from: image, field: 32, size: 32}\n  net: {use: recognizer, from: in, arch: lenet5-modern, classes: 13}\n"},
+		{"recognition", "  seg: {use: hos-segment, from: image}\n  net: {use: recognition, from: seg, arch: lenet5-pair, classes: 13}\n"},
+		{"zone-recognition", "  field: {use: field-locate, from: image}\n  seg: {use: zone-segment, from: field}\n  net: {use: zone-recognition, from: seg, arch: lenet5-modern, classes: 13}\n"},
+		{"sdnn", "  net: {use: sdnn, from: image, arch: lenet5-modern, classes: 13}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := "pipeline: p\ninput: image\nnodes:\n" + tc.nodes + "output: net\n"
+			sp, err := ParseSpec("p.yaml", t.TempDir(), []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := Assemble(sp, DefaultRegistry())
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, _ := p.Node("net")
+			if got := nodeClasses(n); got != 13 {
+				t.Errorf("the node's classes: %d, want 13", got)
+			}
+		})
+	}
+}

@@ -54,7 +54,15 @@ func TestPair(t *testing.T) {
 	}
 	for name, want := range map[string]*Sequential{"frame": net.A, "shape": net.B, "frame.c1": nil, "fram": nil, "": nil} {
 		if got := net.Expert(name); got != want {
-			t.Errorf("Expert(%q) is not the expert named so", name)
+			t.Errorf("Expert(%q) = %p, want %p", name, got, want)
 		}
+	}
+	// An expert without parameters has no name.
+	bare, err := NewPair("p", net.A, NewSequential("b", 11, 32, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bare.Expert("b"); got != nil {
+		t.Errorf("Expert(%q) of an expert without parameters = %p, want nil", "b", got)
 	}
 }
