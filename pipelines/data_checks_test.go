@@ -26,15 +26,7 @@ output: graph
 symbols: ` + syms + `
 train:
   data: ` + data + "\n"
-	sp, err := ParseSpec("p.yaml", t.TempDir(), []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Assemble(sp, DefaultRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return assembleText(t, "p.yaml", t.TempDir(), src)
 }
 
 // TestChecksSource checks the generated checks through the pipeline API:

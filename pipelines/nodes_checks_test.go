@@ -155,20 +155,13 @@ func TestAmountGrammarJunk(t *testing.T) {
 		{"", -1, ""},
 		{", junk: 0.5", 1.5, "12"},
 	} {
-		sp, err := ParseSpec("junk.yaml", ".", []byte(`pipeline: junk
+		p := assembleText(t, "junk.yaml", ".", `pipeline: junk
 input: image
 nodes:
   grammar: {use: amount-grammar, file: grammars/amount-any.fst.txt, isymbols: grammars/amount.syms, osymbols: grammars/amount-out.syms`+tc.junk+`}
 output: grammar
 symbols: grammars/amount.syms
-`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := Assemble(sp, DefaultRegistry())
-		if err != nil {
-			t.Fatal(err)
-		}
+`)
 		out, err := p.Run(&RunContext{Tape: gtn.NewTape(nil)}, &Image{})
 		if err != nil {
 			t.Fatal(err)

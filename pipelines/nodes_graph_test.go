@@ -64,14 +64,7 @@ func TestGraphNodes(t *testing.T) {
 	} {
 		t.Run(tc.node, func(t *testing.T) {
 			src := fmt.Sprintf("pipeline: t\ninput: graph\nnodes:\n  x: {use: graph, text: %q}\n  y: {use: graph, text: %q}\n  z: %s\noutput: z\n", a, b, tc.node)
-			sp, err := ParseSpec("t.yaml", ".", []byte(src))
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := Assemble(sp, DefaultRegistry())
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := assembleText(t, "t.yaml", ".", src)
 			want, err := tc.want()
 			if err != nil {
 				t.Fatal(err)

@@ -35,14 +35,7 @@ func TestChunkPipelines(t *testing.T) {
 				"epochs: 50", "epochs: 5", "epochs: 20", "epochs: 5",
 				"c2: 1", "c2: 1\n  iterations: 40",
 			).Replace(string(src))
-			sp, err := ParseSpec(name+".yaml", ".", []byte(small))
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := Assemble(sp, DefaultRegistry())
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := assembleText(t, name+".yaml", ".", small)
 			cfg, err := p.TrainConfig()
 			if err != nil {
 				t.Fatal(err)
@@ -65,10 +58,7 @@ func TestChunkPipelines(t *testing.T) {
 				t.Errorf("F1 %.2f, want > 80\n%s", r.F1, log.String())
 			}
 			// A fresh pipeline with the saved model tags like the trained one.
-			q, err := Assemble(sp, DefaultRegistry())
-			if err != nil {
-				t.Fatal(err)
-			}
+			q := assembleText(t, name+".yaml", ".", small)
 			if _, err := q.LoadModel(out); err != nil {
 				t.Fatal(err)
 			}

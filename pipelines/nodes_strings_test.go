@@ -108,14 +108,7 @@ train:
 	for _, source := range []string{"digit-strings", "digit-pieces", "digit-windows"} {
 		t.Run(source, func(t *testing.T) {
 			text := strings.NewReplacer("SYMS", syms, "SOURCE", source).Replace(src)
-			sp, err := ParseSpec("p.yaml", t.TempDir(), []byte(text))
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := Assemble(sp, DefaultRegistry())
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := assembleText(t, "p.yaml", t.TempDir(), text)
 			c, err := p.TrainConfig()
 			if err != nil {
 				t.Fatal(err)

@@ -46,15 +46,7 @@ func miniPipeline(t *testing.T, loss string) *Pipeline {
 		t.Fatal(err)
 	}
 	src := strings.NewReplacer("SYMS", syms, "LOSS", loss).Replace(miniMNIST)
-	sp, err := ParseSpec("mini.yaml", t.TempDir(), []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Assemble(sp, DefaultRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return assembleText(t, "mini.yaml", t.TempDir(), src)
 }
 
 // TestTrainMNISTGraphLoss trains LeNet-5 through the pipeline, with graph
@@ -136,15 +128,8 @@ func TestTrainConfigErrors(t *testing.T) {
 		t.Run(tc.want, func(t *testing.T) {
 			syms, _ := filepath.Abs("grammars/digits.syms")
 			src := strings.NewReplacer("SYMS", syms, "LOSS", "nll").Replace(strings.Replace(miniMNIST, tc.old, tc.new, 1))
-			sp, err := ParseSpec("mini.yaml", ".", []byte(src))
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := Assemble(sp, DefaultRegistry())
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = p.TrainConfig()
+			p := assembleText(t, "mini.yaml", ".", src)
+			_, err := p.TrainConfig()
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "mini.yaml:") {
 				t.Errorf("error %v, want it to contain %q and a position", err, tc.want)
 			}
@@ -254,14 +239,7 @@ nodes:
   graph: {use: class-graph, from: recog}
 output: graph
 `
-	sp, err := ParseSpec("p.yaml", dir, []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Assemble(sp, DefaultRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := assembleText(t, "p.yaml", dir, src)
 	// Two ten-class lenet5-modern sources: a recognizer's file with all
 	// weights 0.25, a pipeline model (node "recog") with all 0.5.
 	ten, err := recognizers.New("lenet5-modern", 10, rand.New(rand.NewPCG(1, 1)))
@@ -330,14 +308,7 @@ output: graph
 		{"{recog: pipe.msgpack, recog/frame: pipe.msgpack}", "both recog and recog/frame"},
 	} {
 		init := tc.init
-		sp, err := ParseSpec("p.yaml", dir, []byte(src+"train:\n  init: "+init+"\n  data: {source: mnist}\n"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		q, err := Assemble(sp, DefaultRegistry())
-		if err != nil {
-			t.Fatal(err)
-		}
+		q := assembleText(t, "p.yaml", dir, src+"train:\n  init: "+init+"\n  data: {source: mnist}\n")
 		if _, err := q.TrainConfig(); err == nil || !strings.Contains(err.Error(), "p.yaml:") || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("init %s: error %v, want one saying %q at its place in p.yaml", init, err, tc.want)
 		}
@@ -356,14 +327,7 @@ func TestNetworkOf(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := "pipeline: p\ninput: image\nnodes:\n" + tc.nodes + "output: net\n"
-			sp, err := ParseSpec("p.yaml", t.TempDir(), []byte(src))
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := Assemble(sp, DefaultRegistry())
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := assembleText(t, "p.yaml", t.TempDir(), src)
 			n, _ := p.Node("net")
 			if got := nodeClasses(n); got != 13 {
 				t.Errorf("the node's classes: %d, want 13", got)
