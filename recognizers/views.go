@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/gotn/gotn/gtn"
+	"github.com/gotn/gotn/internal/area"
 )
 
 // NormalizedView is a layer that replaces each one-channel image
@@ -96,24 +97,18 @@ func NormalizeInk(ink func(x, y int) float64, w, h, box, fw, fh int) (p Patch, o
 	if x1 <= x0 {
 		return Patch{}, false
 	}
-	at := func(x, y int) float64 {
-		if x >= w || y >= h { // the rounded box may reach one pixel past the image
-			return 0
-		}
-		return ink(x, y)
-	}
 	bw, bh := x1-x0, y1-y0
 	k := float64(box) / float64(max(bw, bh))
 	p.W, p.H = max(1, int(math.Round(float64(bw)*k))), max(1, int(math.Round(float64(bh)*k)))
-	cols, rows := boxWeights(p.W, x0, k), boxWeights(p.H, y0, k)
+	cols, rows := area.Axis[float64](p.W, w, float64(x0), 0, k), area.Axis[float64](p.H, h, float64(y0), 0, k)
 	p.Ink = make([]float64, p.W*p.H)
 	var m, mx, my float64
 	for r, wr := range rows {
 		for c, wc := range cols {
 			var s float64
-			for a, yy := range wr.idx {
-				for b, xx := range wc.idx {
-					s += wr.w[a] * wc.w[b] * at(xx, yy)
+			for a, yy := range wr.Idx {
+				for b, xx := range wc.Idx {
+					s += wr.W[a] * wc.W[b] * ink(int(xx), int(yy))
 				}
 			}
 			p.Ink[r*p.W+c] = s
@@ -125,27 +120,4 @@ func NormalizeInk(ink func(x, y int) float64, w, h, box, fw, fh int) (p Patch, o
 		p.X, p.Y = int(math.Round(float64(fw)/2-mx/m)), int(math.Round(float64(fh)/2-my/m))
 	}
 	return p, true
-}
-
-// boxWeight lists the source pixels of one output pixel and their weights.
-type boxWeight struct {
-	idx []int
-	w   []float64
-}
-
-// boxWeights returns, for each of n output pixels covering source pixels
-// from origin at k output pixels per source pixel, the source pixels it
-// overlaps and the share of the output pixel each covers (area averaging).
-func boxWeights(n, origin int, k float64) []boxWeight {
-	out := make([]boxWeight, n)
-	for i := range out {
-		s0, s1 := float64(i)/k+float64(origin), float64(i+1)/k+float64(origin)
-		for p := int(math.Floor(s0)); float64(p) < s1; p++ {
-			if c := math.Min(s1, float64(p+1)) - math.Max(s0, float64(p)); c > 0 {
-				out[i].idx = append(out[i].idx, p)
-				out[i].w = append(out[i].w, c*k)
-			}
-		}
-	}
-	return out
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/gotn/gotn/gtn"
+	"github.com/gotn/gotn/internal/area"
 	"github.com/gotn/gotn/recognizers"
 )
 
@@ -808,14 +809,14 @@ func (h *HOS) images(seg *Segmentation) {
 
 // squeeze resamples a w×h image to nw columns by area averaging.
 func squeeze(src []float32, w, h, nw int) []float32 {
-	cols := axisWeights(nw, w, 0, 0, float64(nw)/float64(w))
+	cols := area.Axis[float32](nw, w, 0, 0, float64(nw)/float64(w))
 	out := make([]float32, nw*h)
 	for y := range h {
 		row := src[y*w : (y+1)*w]
 		for x, c := range cols {
 			var s float32
-			for k, sx := range c.idx {
-				s += c.w[k] * row[sx]
+			for k, sx := range c.Idx {
+				s += c.W[k] * row[sx]
 			}
 			out[y*nw+x] = s
 		}

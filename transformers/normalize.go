@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/gotn/gotn/internal/area"
 )
 
 // Bitmap is a grey-level image as ink intensities: Ink holds one value per
@@ -276,13 +278,13 @@ func components(bin []bool, w, h int) ([]int32, []comp) {
 // rows are resampled, then the columns). Source pixels outside src are
 // paper.
 func resample(out *Bitmap, src Bitmap, t Transform) {
-	cols := axisWeights(out.Width, src.Width, t.SrcX, float64(t.PadX), t.Scale)
-	rows := axisWeights(out.Height, src.Height, t.SrcY, float64(t.Top), t.Scale)
+	cols := area.Axis[float32](out.Width, src.Width, t.SrcX, float64(t.PadX), t.Scale)
+	rows := area.Axis[float32](out.Height, src.Height, t.SrcY, float64(t.Top), t.Scale)
 	// Horizontal pass over the source rows that some output row needs.
 	lo, hi := src.Height, 0
 	for _, r := range rows {
-		if len(r.idx) > 0 {
-			lo, hi = min(lo, int(r.idx[0])), max(hi, int(r.idx[len(r.idx)-1])+1)
+		if len(r.Idx) > 0 {
+			lo, hi = min(lo, int(r.Idx[0])), max(hi, int(r.Idx[len(r.Idx)-1])+1)
 		}
 	}
 	if hi <= lo {
@@ -294,48 +296,22 @@ func resample(out *Bitmap, src Bitmap, t Transform) {
 		trow := tmp[(sy-lo)*out.Width : (sy-lo+1)*out.Width]
 		for x, c := range cols {
 			var s float32
-			for k, sx := range c.idx {
-				s += c.w[k] * srow[sx]
+			for k, sx := range c.Idx {
+				s += c.W[k] * srow[sx]
 			}
 			trow[x] = s
 		}
 	}
 	for y, r := range rows {
 		orow := out.Ink[y*out.Width : (y+1)*out.Width]
-		for k, sy := range r.idx {
-			wk := r.w[k]
+		for k, sy := range r.Idx {
+			wk := r.W[k]
 			trow := tmp[(int(sy)-lo)*out.Width : (int(sy)-lo+1)*out.Width]
 			for x, v := range trow {
 				orow[x] += wk * v
 			}
 		}
 	}
-}
-
-// weights are the source pixels an output pixel averages, with weights.
-type weights struct {
-	idx []int32
-	w   []float32
-}
-
-// axisWeights returns, for each of n output pixels along an axis, the
-// source pixels (of m) its interval [src + (i-pad)/scale, src +
-// (i+1-pad)/scale) overlaps, weighted by overlap / interval length.
-func axisWeights(n, m int, src, pad, scale float64) []weights {
-	out := make([]weights, n)
-	step := 1 / scale
-	for i := range out {
-		a := src + (float64(i)-pad)*step
-		b := a + step
-		for p := max(0, int(math.Floor(a))); p < m && float64(p) < b; p++ {
-			ov := math.Min(b, float64(p+1)) - math.Max(a, float64(p))
-			if ov > 1e-9 {
-				out[i].idx = append(out[i].idx, int32(p))
-				out[i].w = append(out[i].w, float32(ov/step))
-			}
-		}
-	}
-	return out
 }
 
 // StringCleanWindow returns Clean's window for the image of a string of
