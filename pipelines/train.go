@@ -59,9 +59,9 @@ type TrainConfig struct {
 	// as arch lenet5-pair: the expert whose parameters are all named
 	// expert.*) and sets only its parameters, from the source's parameters
 	// named without the prefix (from "fresh", the node's own, named in
-	// full). A source with fewer classes gives the
-	// first classes (see the model parameter). Nodes not listed keep the
-	// weights they were built with.
+	// full). A source with fewer classes gives the first classes (see the
+	// model parameter). Nodes not listed keep the weights they were built
+	// with.
 	Init map[string]string
 }
 
@@ -145,9 +145,9 @@ func (p *Pipeline) TrainConfig() (*TrainConfig, error) {
 				errs = append(errs, in.Errorf(key, "train: init: no node %q", node).(*Error))
 			case tr == nil:
 				errs = append(errs, in.Errorf(key, "train: init: node %s has no parameters", node).(*Error))
-			case isExpert && !isPair(st.node):
+			case isExpert && pairOf(st.node) == nil:
 				errs = append(errs, in.Errorf(key, "train: init: node %s is not a pair of experts (such as arch lenet5-pair), so it has no expert %s", node, expert).(*Error))
-			case isExpert && !hasExpert(st.node, expert):
+			case isExpert && pairOf(st.node).Expert(expert) == nil:
 				errs = append(errs, in.Errorf(key, "train: init: node %s has no expert %s (its experts are named by their parameters' prefix)", node, expert).(*Error))
 			case isExpert && slices.Contains(in.Keys(), node):
 				errs = append(errs, in.Errorf(key, "train: init: both %s and %s: the whole node and one of its experts", node, key).(*Error))
@@ -480,7 +480,7 @@ func (p *Pipeline) initNodes(init map[string]string) error {
 		}
 		params := st.node.(Trainable).Params()
 		if expert != "" { // TrainConfig checked that the node has it
-			params = networkOf(st.node).(*recognizers.Pair).Expert(expert).Params()
+			params = pairOf(st.node).Expert(expert).Params()
 		}
 		classes := nodeClasses(st.node)
 		for _, q := range params {
@@ -551,17 +551,10 @@ func networkOf(n Node) recognizers.Network {
 	return nil
 }
 
-// isPair reports whether node n's network is a pair of experts.
-func isPair(n Node) bool {
-	_, ok := networkOf(n).(*recognizers.Pair)
-	return ok
-}
-
-// hasExpert reports whether node n's network is a pair of experts with
-// one named name.
-func hasExpert(n Node, name string) bool {
-	pair, ok := networkOf(n).(*recognizers.Pair)
-	return ok && pair.Expert(name) != nil
+// pairOf returns node n's network if it is a pair of experts, or nil.
+func pairOf(n Node) *recognizers.Pair {
+	pair, _ := networkOf(n).(*recognizers.Pair)
+	return pair
 }
 
 // nodeClasses returns the number of classes of a recognizer node, or 0.
