@@ -321,7 +321,7 @@ func fieldNodeTypes() []*NodeType {
 	hos, recog := strs[0], strs[1]
 	return []*NodeType{
 		{
-			Name: "field-locate", Doc: "locates the amount field of a full check image: candidate zones by ink layout analysis (lines of ink, each also joined to the line on its left such as a \"$\" written apart, printed boxes with what they hold and the \"$\" left of them), each with a trainable energy from its features (position, size, aspect, ink density, box, rule under it); keeps the max_zones of lowest energy, each with its crop of the check, for zone-segment and zone-recognition, so that the best interpretation chooses the zone too",
+			Name: "field-locate", Doc: "locates the amount field of a full check image: candidate zones by ink layout analysis (lines of ink, each also joined to up to three lines on its left in turn, such as a \"$\" written apart or an amount written in pieces, printed boxes with what they hold and the \"$\" left of them), each with a trainable energy from its features (position, size, aspect, ink density, box, rule under it); keeps the max_zones of lowest energy, each with its crop of the check, for zone-segment and zone-recognition, so that the best interpretation chooses the zone too",
 			Inputs: []Type{ImageType}, Output: ZonesType,
 			Params: append([]ParamSpec{
 				{Name: "work_height", Kind: Int, Default: d.WorkHeight, Doc: "height (pixels) the layout is analysed at"},

@@ -47,7 +47,7 @@ const (
 	ZoneParts              // number of components / 10
 	ZoneBoxed              // 1 if the zone is a printed box (or lies in one)
 	ZoneRule               // 1 if a printed rule runs under the zone
-	ZoneJoined             // 1 if the zone joins a line to the line on its left (a "$" apart)
+	ZoneJoined             // 1 if the zone joins a line to lines on its left (a "$" apart)
 	ZoneTall               // height over the check's median text height / 4
 	NumZoneFeatures        // the number of features
 )
@@ -117,8 +117,9 @@ type candidate struct {
 
 // Candidates returns the candidate amount fields of a check image b: the
 // lines of ink (components close to each other on a row), each line
-// joined to the line just left of it (a "$" written apart), and the
-// printed boxes with what they hold and the line left of them. Each zone
+// joined to the lines left of it on its row, one after the other, up to
+// maxJoins of them (a "$" written apart, an amount written in pieces), and
+// the printed boxes with what they hold and the line left of them. Each zone
 // comes with its features and its crop of b. An image without ink has no
 // candidates.
 func (f *FieldLocator) Candidates(b Bitmap) ([]Zone, error) {
@@ -198,9 +199,12 @@ func (f *FieldLocator) Candidates(b Bitmap) ([]Zone, error) {
 	}
 	for i, l := range lines {
 		add(l)
-		// The line just left of it on the same row ("$  1,234.56").
-		if j := leftNeighbour(lines, i, 3); j >= 0 {
-			add(union(lines[j], l, true))
+		// The lines just left of it on the same row, one after the other
+		// ("$  1,234.56", "$2.  700.-").
+		c := l
+		for n, j := 0, leftNeighbour(lines, i, 3); n < maxJoins && j >= 0; n, j = n+1, leftNeighbour(lines, j, 3) {
+			c = union(lines[j], c, true)
+			add(c)
 		}
 	}
 	for _, bx := range boxes {
@@ -371,6 +375,9 @@ func groupLines(text []part, gap float64, medianH int) []candidate {
 	}
 	return lines
 }
+
+// maxJoins is the most lines joined to a line on their right.
+const maxJoins = 3
 
 // leftNeighbour returns the line nearest to the left of line i on the
 // same row, within gap heights of it, or -1.

@@ -263,3 +263,71 @@ func TestRecognizeBadImages(t *testing.T) {
 		})
 	}
 }
+
+// TestJoinedLines: an amount written in pieces farther apart than the
+// gap within a line ("$2.  700  .-") is one candidate zone, up to
+// maxJoins+1 pieces on a row; pieces too far apart, or on other rows, are
+// not joined.
+func TestJoinedLines(t *testing.T) {
+	// piece draws n upright strokes 20 pixels high, 8 apart, from x.
+	piece := func(c *canvas, x, y, n int) (x1 int) {
+		for i := range n {
+			c.line(float64(x+8*i), float64(y), float64(x+8*i), float64(y+20), 1.2, 0)
+		}
+		return x + 8*(n-1) + 3
+	}
+	tests := []struct {
+		name  string
+		gaps  []int // blanks between the pieces, in pixels (the pieces are 20 high)
+		rowDY int   // vertical shift of the last piece
+		want  bool  // a zone spans every piece
+	}{
+		{"one piece", nil, 0, true},
+		{"three pieces", []int{40, 45}, 0, true},
+		{"four pieces", []int{40, 45, 50}, 0, true},
+		{"five pieces, one too many", []int{40, 45, 50, 40}, 0, false},
+		{"a blank of four heights", []int{40, 80}, 0, false},
+		{"the last piece on the next row", []int{40, 45}, 40, false},
+	}
+	loc, err := NewFieldLocator(DefaultField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		c := newCanvas(900, 300)
+		// A line of writing elsewhere, so that the check has more than one.
+		piece(c, 100, 220, 12)
+		x0, y, x := 300, 100, 300
+		for i := 0; ; i++ {
+			if i == len(tc.gaps) {
+				y += tc.rowDY
+			}
+			x = piece(c, x, y, 3)
+			if i == len(tc.gaps) {
+				break
+			}
+			x += tc.gaps[i]
+		}
+		zones, err := loc.Candidates(c.bitmap())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := false
+		for _, z := range zones {
+			if z.Box.Min.X <= x0-1 && z.Box.Max.X >= x && z.Box.Min.Y <= 100 && z.Box.Max.Y >= y+20 {
+				got = true
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%s: a zone spans the pieces: %v, want %v (zones %v)", tc.name, got, tc.want, boxes(zones))
+		}
+	}
+}
+
+func boxes(zones []Zone) []string {
+	var s []string
+	for _, z := range zones {
+		s = append(s, z.Box.String())
+	}
+	return s
+}
