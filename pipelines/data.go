@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -43,11 +44,49 @@ func dataSources() map[string]*DataSource {
 	return srcs
 }
 
-// openData builds the dataset described by a data section.
+// openData builds the dataset of sec's data setting: a data section
+// ({source: NAME, ...}), or a list of them, whose examples are put one
+// after the other (training draws them in a random order, so a list mixes
+// its sources). sec may be nil.
 func openData(sp *Spec, sec *Section, what string) (Dataset, error) {
-	if sec == nil {
-		return nil, &Error{sp.outputPos, what + ": missing data: {source: NAME, ...}"}
+	var v *value
+	if sec != nil {
+		v = sec.v.get("data")
 	}
+	switch {
+	case v == nil:
+		pos := sp.outputPos
+		if sec != nil {
+			pos = sec.Pos()
+		}
+		return nil, &Error{pos, what + ": missing data: {source: NAME, ...}"}
+	case v.kind == mapKind:
+		return openSource(sp, &Section{v}, what)
+	case v.kind != listKind || len(v.items) == 0:
+		return nil, &Error{v.pos, what + ": want a data section {source: NAME, ...} or a list of them, got " + v.describe()}
+	}
+	parts := make([]Dataset, len(v.items))
+	for i, it := range v.items {
+		if it.kind != mapKind {
+			return nil, &Error{it.pos, fmt.Sprintf("%s %d: want a data section {source: NAME, ...}, got %s", what, i+1, it.describe())}
+		}
+		d, err := openSource(sp, &Section{it}, fmt.Sprintf("%s %d", what, i+1))
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 && !slices.Equal(d.Inputs(), parts[0].Inputs()) {
+			return nil, &Error{it.pos, fmt.Sprintf("%s %d: its examples have inputs %v, those of data 1 %v", what, i+1, d.Inputs(), parts[0].Inputs())}
+		}
+		parts[i] = d
+	}
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
+	return newConcatData(parts), nil
+}
+
+// openSource builds the dataset described by one data section.
+func openSource(sp *Spec, sec *Section, what string) (Dataset, error) {
 	name, err := sec.String("source", "")
 	if err != nil {
 		return nil, err
@@ -67,6 +106,37 @@ func openData(sp *Spec, sec *Section, what string) (Dataset, error) {
 		return nil, err
 	}
 	return src.New(args)
+}
+
+// concatData is datasets one after the other.
+type concatData struct {
+	parts []Dataset
+	ends  []int // ends[k]: the number of examples of parts[:k+1]
+}
+
+func newConcatData(parts []Dataset) *concatData {
+	d := &concatData{parts: parts, ends: make([]int, len(parts))}
+	n := 0
+	for k, p := range parts {
+		n += p.Len()
+		d.ends[k] = n
+	}
+	return d
+}
+
+func (d *concatData) Len() int       { return d.ends[len(d.ends)-1] }
+func (d *concatData) Inputs() []Type { return d.parts[0].Inputs() }
+
+func (d *concatData) Example(i int, augment uint64) (Example, error) {
+	if i < 0 || i >= d.Len() {
+		return Example{}, fmt.Errorf("example %d of %d", i, d.Len())
+	}
+	k, _ := slices.BinarySearch(d.ends, i+1)
+	start := 0
+	if k > 0 {
+		start = d.ends[k-1]
+	}
+	return d.parts[k].Example(i-start, augment)
 }
 
 func mnistSource() *DataSource {

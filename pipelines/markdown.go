@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -38,35 +40,62 @@ const schemaDoc = "# Pipeline files\n\n" +
 	"`symbols`), energy and confidence, the posterior of that answer among all interpretations.\n\n" +
 	"# Node types\n"
 
-// WriteMarkdown writes the reference of the pipeline file format and of
-// every node type of r, in Markdown (docs/pipelines.md).
+// WriteMarkdown writes the reference of the pipeline file format, of
+// every node type of r and of the data sources, in Markdown
+// (docs/pipelines.md).
 func (r *Registry) WriteMarkdown(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString(schemaDoc)
 	for _, t := range r.Types() {
 		fmt.Fprintf(bw, "\n## %s\n\n%s.\n\n", t.Name, upperFirst(t.Doc))
 		fmt.Fprintf(bw, "- inputs: %s\n- output: %s\n", t.inputsString(), t.Output)
-		if len(t.Params) == 0 {
-			bw.WriteString("- parameters: none\n")
-			continue
-		}
-		bw.WriteString("\n| parameter | kind | default | description |\n|---|---|---|---|\n")
-		for _, p := range t.Params {
-			def := "—"
-			switch {
-			case p.Required:
-				def = "required"
-			case p.Default != nil:
-				def = fmt.Sprintf("`%v`", p.Default)
-			}
-			doc := p.Doc
-			if len(p.Choices) > 0 {
-				doc += " (one of " + strings.Join(p.Choices, ", ") + ")"
-			}
-			fmt.Fprintf(bw, "| `%s` | %s | %s | %s |\n", p.Name, p.Kind, def, doc)
-		}
+		writeParams(bw, t.Params)
+	}
+	bw.WriteString(dataDoc)
+	srcs := dataSources()
+	for _, name := range slices.Sorted(maps.Keys(srcs)) {
+		src := srcs[name]
+		fmt.Fprintf(bw, "\n## %s\n\n%s.\n", name, upperFirst(src.Doc))
+		writeParams(bw, src.Params)
 	}
 	return bw.Flush()
+}
+
+// dataDoc introduces the data sources; WriteMarkdown puts it after the
+// node types.
+const dataDoc = "\n# Data sources\n\n" +
+	"The `train` and `eval` sections name their examples with `data: {source: NAME, ...}`, the\n" +
+	"source's parameters beside its name, or with a list of such sections, whose examples are put\n" +
+	"one after the other (training draws them in a random order, so a list mixes its sources;\n" +
+	"their examples must have the same inputs):\n\n" +
+	"```yaml\n" +
+	"  data:\n" +
+	"    - {source: orand-car-a, split: train, distort: true}\n" +
+	"    - {source: checks, field: true, style: latin, target: digits, count: 864}\n" +
+	"```\n"
+
+// writeParams writes the table of a node type's or data source's
+// parameters.
+func writeParams(bw *bufio.Writer, params []ParamSpec) {
+	if len(params) == 0 {
+		bw.WriteString("- parameters: none\n")
+		return
+	}
+	bw.WriteString("\n| parameter | kind | default | description |\n|---|---|---|---|\n")
+	for _, p := range params {
+		def := "—"
+		switch {
+		case p.Required:
+			def = "required"
+		case p.Default != nil:
+			def = fmt.Sprintf("`%v`", p.Default)
+		}
+		doc := p.Doc
+		if len(p.Choices) > 0 {
+			doc += " (one of " + strings.Join(p.Choices, ", ") + ")"
+		}
+		fmt.Fprintf(bw, "| `%s` | %s | %s | %s |\n", p.Name, p.Kind, def, doc)
+	}
 }
 
 // WriteList writes one line per node type: name, inputs -> output, doc.

@@ -75,7 +75,7 @@ func (p *Pipeline) TrainConfig() (*TrainConfig, error) {
 	}
 	if st := p.selfTrainer(); st != nil {
 		// The node reads the rest of the section (TrainSelf).
-		data, err := openData(p.Spec, sec.Sub("data"), "train data")
+		data, err := openData(p.Spec, sec, "train data")
 		if err != nil {
 			return nil, err
 		}
@@ -194,7 +194,7 @@ func (p *Pipeline) TrainConfig() (*TrainConfig, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	if c.Data, err = openData(p.Spec, sec.Sub("data"), "train data"); err != nil {
+	if c.Data, err = openData(p.Spec, sec, "train data"); err != nil {
 		return nil, err
 	}
 	if err := p.checkDataInputs(c.Data); err != nil {
@@ -699,7 +699,7 @@ func (p *Pipeline) EvalConfig() (*EvalConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := openData(p.Spec, sec.Sub("data"), "eval data")
+	d, err := openData(p.Spec, sec, "eval data")
 	if err != nil {
 		return nil, err
 	}

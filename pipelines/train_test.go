@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -124,6 +125,10 @@ func TestTrainConfigErrors(t *testing.T) {
 		{"source: mnist, split: train", "source: mnst, split: train", `unknown data source "mnst" (did you mean "mnist"?)`},
 		{"split: train, limit", "split: trian, limit", `"trian" is not one of train, test`},
 		{"name: sgd", "name: sgdd", `unknown optimizer "sgdd"`},
+		{"data: {source: mnist, split: train, limit: 3000}", "data: []", "train data: want a data section {source: NAME, ...} or a list of them, got a list"},
+		{"data: {source: mnist, split: train, limit: 3000}", "data: mnist", `train data: want a data section {source: NAME, ...} or a list of them, got "mnist"`},
+		{"data: {source: mnist, split: train, limit: 3000}", "data: [{source: mnist, limit: 10}, mnist]", `train data 2: want a data section {source: NAME, ...}, got "mnist"`},
+		{"data: {source: mnist, split: train, limit: 3000}", "data: [{source: mnist, limit: 10}, {source: mnst}]", `train data 2: unknown data source "mnst"`},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
 			syms, _ := filepath.Abs("grammars/digits.syms")
@@ -134,6 +139,71 @@ func TestTrainConfigErrors(t *testing.T) {
 				t.Errorf("error %v, want it to contain %q and a position", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestDataList: a list of data sections is their examples one after the
+// other.
+func TestDataList(t *testing.T) {
+	needMNIST(t)
+	syms, _ := filepath.Abs("grammars/digits.syms")
+	src := strings.NewReplacer("SYMS", syms, "LOSS", "nll").Replace(strings.Replace(miniMNIST,
+		"data: {source: mnist, split: train, limit: 3000}",
+		"data: [{source: mnist, split: train, limit: 30}, {source: mnist, split: test, limit: 20}]", 1))
+	p := assembleText(t, "mini.yaml", ".", src)
+	c, err := p.TrainConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := datasets.MNISTDir("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, err := datasets.LoadMNIST(dir, "train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := datasets.LoadMNIST(dir, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Data.Len() != 50 {
+		t.Fatalf("%d examples, want 30 + 20", c.Data.Len())
+	}
+	for _, tc := range []struct {
+		i    int
+		from *datasets.MNIST
+		j    int
+	}{{0, train, 0}, {29, train, 29}, {30, test, 0}, {49, test, 19}} {
+		ex, err := c.Data.Example(tc.i, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := strconv.Itoa(int(tc.from.Labels[tc.j])); ex.Target[0] != want {
+			t.Errorf("example %d: target %v, want %s", tc.i, ex.Target, want)
+		}
+		im := ex.Inputs[0].(*Image)
+		img := tc.from.Image(tc.j)
+		for k, v := range img {
+			if im.Ink[k] != float32(v)/255 {
+				t.Errorf("example %d: pixel %d is %v, want %v", tc.i, k, im.Ink[k], float32(v)/255)
+				break
+			}
+		}
+	}
+	if _, err := c.Data.Example(50, 0); err == nil {
+		t.Error("example 50 of 50: no error")
+	}
+
+	// Sources whose examples are of different kinds do not mix.
+	tmp := t.TempDir()
+	if err := os.WriteFile(filepath.Join(tmp, "s.txt"), []byte("He PRP B-NP\nran VBD B-VP\n\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src = strings.Replace(src, "{source: mnist, split: test, limit: 20}", "{source: conll, file: s.txt, dir: "+tmp+"}", 1)
+	_, err = assembleText(t, "mini.yaml", ".", src).TrainConfig()
+	if want := "mini.yaml:11:52: train data 2: its examples have inputs [sentence], those of data 1 [image]"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
 	}
 }
 
