@@ -376,7 +376,7 @@ func groupLines(text []part, gap float64, medianH int) []candidate {
 	return lines
 }
 
-// maxJoins is the most lines joined to a line on their right.
+// maxJoins is the most lines on its left that a line is joined to.
 const maxJoins = 3
 
 // leftNeighbour returns the line nearest to the left of line i on the
