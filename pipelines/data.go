@@ -47,35 +47,32 @@ func dataSources() map[string]*DataSource {
 // openData builds the dataset of sec's data setting: a data section
 // ({source: NAME, ...}), or a list of them, whose examples are put one
 // after the other (training draws them in a random order, so a list mixes
-// its sources). sec may be nil.
+// its sources).
 func openData(sp *Spec, sec *Section, what string) (Dataset, error) {
-	var v *value
-	if sec != nil {
-		v = sec.v.get("data")
-	}
+	v := sec.v.get("data")
 	switch {
 	case v == nil:
-		pos := sp.outputPos
-		if sec != nil {
-			pos = sec.Pos()
-		}
-		return nil, &Error{pos, what + ": missing data: {source: NAME, ...}"}
+		return nil, &Error{sec.Pos(), what + ": missing data: {source: NAME, ...}"}
 	case v.kind == mapKind:
 		return openSource(sp, &Section{v}, what)
-	case v.kind != listKind || len(v.items) == 0:
+	case v.kind == listKind && len(v.items) == 0:
+		return nil, &Error{v.pos, what + ": an empty list, want data sections {source: NAME, ...}"}
+	case v.kind != listKind:
 		return nil, &Error{v.pos, what + ": want a data section {source: NAME, ...} or a list of them, got " + v.describe()}
 	}
-	parts := make([]Dataset, len(v.items))
 	for i, it := range v.items {
 		if it.kind != mapKind {
 			return nil, &Error{it.pos, fmt.Sprintf("%s %d: want a data section {source: NAME, ...}, got %s", what, i+1, it.describe())}
 		}
+	}
+	parts := make([]Dataset, len(v.items))
+	for i, it := range v.items {
 		d, err := openSource(sp, &Section{it}, fmt.Sprintf("%s %d", what, i+1))
 		if err != nil {
 			return nil, err
 		}
 		if i > 0 && !slices.Equal(d.Inputs(), parts[0].Inputs()) {
-			return nil, &Error{it.pos, fmt.Sprintf("%s %d: its examples have inputs %v, those of data 1 %v", what, i+1, d.Inputs(), parts[0].Inputs())}
+			return nil, &Error{it.pos, fmt.Sprintf("%s %d: inputs %v differ from data 1's %v", what, i+1, d.Inputs(), parts[0].Inputs())}
 		}
 		parts[i] = d
 	}
@@ -85,7 +82,8 @@ func openData(sp *Spec, sec *Section, what string) (Dataset, error) {
 	return newConcatData(parts), nil
 }
 
-// openSource builds the dataset described by one data section.
+// openSource builds the dataset described by one data section; what names
+// it in errors.
 func openSource(sp *Spec, sec *Section, what string) (Dataset, error) {
 	name, err := sec.String("source", "")
 	if err != nil {
@@ -105,15 +103,17 @@ func openSource(sp *Spec, sec *Section, what string) (Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	args.label = what
 	return src.New(args)
 }
 
-// concatData is datasets one after the other.
+// concatData is the concatenation of datasets.
 type concatData struct {
 	parts []Dataset
 	ends  []int // ends[k]: the number of examples of parts[:k+1]
 }
 
+// newConcatData returns the concatenation of parts (at least one).
 func newConcatData(parts []Dataset) *concatData {
 	d := &concatData{parts: parts, ends: make([]int, len(parts))}
 	n := 0
@@ -131,6 +131,7 @@ func (d *concatData) Example(i int, augment uint64) (Example, error) {
 	if i < 0 || i >= d.Len() {
 		return Example{}, fmt.Errorf("example %d of %d", i, d.Len())
 	}
+	// The first part that ends after example i.
 	k, _ := slices.BinarySearch(d.ends, i+1)
 	start := 0
 	if k > 0 {

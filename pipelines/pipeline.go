@@ -227,7 +227,7 @@ func checkParams(sp *Spec, n *NodeSpec, t *NodeType) (*Args, error) {
 // parseArgs checks the mapping m against specs (ignoring the keys in skip)
 // and returns the arguments; what names the mapping in errors.
 func parseArgs(name, what string, at Pos, dir string, m *value, specs []ParamSpec, skip ...string) (*Args, error) {
-	args := &Args{node: name, dir: dir, values: map[string]any{}, pos: map[string]Pos{}, at: at}
+	args := &Args{node: name, label: "node " + name, dir: dir, values: map[string]any{}, pos: map[string]Pos{}, at: at}
 	var errs ErrorList
 	byName := map[string]*ParamSpec{}
 	names := append([]string(nil), skip...)

@@ -93,6 +93,7 @@ type RunContext struct {
 // Args are the checked parameters of one node.
 type Args struct {
 	node   string
+	label  string // what errors name: "node NAME", or a data section ("train data 2")
 	dir    string // directory of the pipeline file
 	values map[string]any
 	pos    map[string]Pos
@@ -136,7 +137,7 @@ func (a *Args) Errorf(name, format string, args ...any) error {
 	if !ok {
 		pos = a.at
 	}
-	return &Error{pos, fmt.Sprintf("node %s: ", a.node) + fmt.Sprintf(format, args...)}
+	return &Error{pos, a.label + ": " + fmt.Sprintf(format, args...)}
 }
 
 // Registry holds the node types pipeline files can use.

@@ -125,10 +125,11 @@ func TestTrainConfigErrors(t *testing.T) {
 		{"source: mnist, split: train", "source: mnst, split: train", `unknown data source "mnst" (did you mean "mnist"?)`},
 		{"split: train, limit", "split: trian, limit", `"trian" is not one of train, test`},
 		{"name: sgd", "name: sgdd", `unknown optimizer "sgdd"`},
-		{"data: {source: mnist, split: train, limit: 3000}", "data: []", "train data: want a data section {source: NAME, ...} or a list of them, got a list"},
+		{"data: {source: mnist, split: train, limit: 3000}", "data: []", "train data: an empty list, want data sections {source: NAME, ...}"},
 		{"data: {source: mnist, split: train, limit: 3000}", "data: mnist", `train data: want a data section {source: NAME, ...} or a list of them, got "mnist"`},
 		{"data: {source: mnist, split: train, limit: 3000}", "data: [{source: mnist, limit: 10}, mnist]", `train data 2: want a data section {source: NAME, ...}, got "mnist"`},
-		{"data: {source: mnist, split: train, limit: 3000}", "data: [{source: mnist, limit: 10}, {source: mnst}]", `train data 2: unknown data source "mnst"`},
+		{"data: {source: mnist, split: train, limit: 3000}", "data: [{source: mnst}, {source: mnist, limit: 10}]", `train data 1: unknown data source "mnst"`},
+		{"data: {source: mnist, split: train, limit: 3000}", "data: [{source: mnist, limt: 10}]", `train data 1 (mnist): unknown parameter "limt" (did you mean "limit"?)`},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
 			syms, _ := filepath.Abs("grammars/digits.syms")
@@ -139,6 +140,49 @@ func TestTrainConfigErrors(t *testing.T) {
 				t.Errorf("error %v, want it to contain %q and a position", err, tc.want)
 			}
 		})
+	}
+}
+
+// numbered is a dataset of n examples whose targets are "name i".
+type numbered struct {
+	name string
+	n    int
+}
+
+func (d numbered) Len() int       { return d.n }
+func (d numbered) Inputs() []Type { return []Type{ImageType} }
+func (d numbered) Example(i int, _ uint64) (Example, error) {
+	return Example{Target: []string{d.name, strconv.Itoa(i)}}, nil
+}
+
+// TestConcatData checks every example of concatenations with empty parts
+// among them.
+func TestConcatData(t *testing.T) {
+	for _, lens := range [][]int{{3}, {0, 3}, {3, 0, 2}, {2, 0, 0, 3, 0}, {1, 1, 1}} {
+		var parts []Dataset
+		var want []string
+		for k, n := range lens {
+			name := string(rune('a' + k))
+			parts = append(parts, numbered{name, n})
+			for i := range n {
+				want = append(want, name+" "+strconv.Itoa(i))
+			}
+		}
+		d := newConcatData(parts)
+		if d.Len() != len(want) {
+			t.Errorf("%v: %d examples, want %d", lens, d.Len(), len(want))
+		}
+		for i, w := range want {
+			ex, err := d.Example(i, 0)
+			if err != nil || strings.Join(ex.Target, " ") != w {
+				t.Errorf("%v: example %d is %v (%v), want %s", lens, i, ex.Target, err, w)
+			}
+		}
+		for _, i := range []int{-1, len(want)} {
+			if _, err := d.Example(i, 0); err == nil {
+				t.Errorf("%v: example %d: no error", lens, i)
+			}
+		}
 	}
 }
 
@@ -202,7 +246,14 @@ func TestDataList(t *testing.T) {
 	}
 	src = strings.Replace(src, "{source: mnist, split: test, limit: 20}", "{source: conll, file: s.txt, dir: "+tmp+"}", 1)
 	_, err = assembleText(t, "mini.yaml", ".", src).TrainConfig()
-	if want := "mini.yaml:11:52: train data 2: its examples have inputs [sentence], those of data 1 [image]"; err == nil || err.Error() != want {
+	if want := "mini.yaml:11:52: train data 2: inputs [sentence] differ from data 1's [image]"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
+	}
+
+	// A source's own checks name the list item.
+	src = strings.Replace(src, "{source: conll, file: s.txt, dir: "+tmp+"}", "{source: checks, count: 0}", 1)
+	_, err = assembleText(t, "mini.yaml", ".", src).TrainConfig()
+	if want := "mini.yaml:11:76: train data 2: count must be at least 1"; err == nil || err.Error() != want {
 		t.Errorf("error %v, want %s", err, want)
 	}
 }

@@ -201,8 +201,11 @@ func (f *FieldLocator) Candidates(b Bitmap) ([]Zone, error) {
 		add(l)
 		// The lines just left of it on the same row, one after the other
 		// ("$  1,234.56", "$2.  700.-").
-		c := l
-		for n, j := 0, leftNeighbour(lines, i, 3); n < maxJoins && j >= 0; n, j = n+1, leftNeighbour(lines, j, 3) {
+		c, j := l, i
+		for range maxJoins {
+			if j = leftNeighbour(lines, j, 3); j < 0 {
+				break
+			}
 			c = union(lines[j], c, true)
 			add(c)
 		}
@@ -376,7 +379,8 @@ func groupLines(text []part, gap float64, medianH int) []candidate {
 	return lines
 }
 
-// maxJoins is the most lines on its left that a line is joined to.
+// maxJoins is the most lines on its left that a line is joined to (the
+// field-locate node's doc and docs/ARCHITECTURE.md say three).
 const maxJoins = 3
 
 // leftNeighbour returns the line nearest to the left of line i on the

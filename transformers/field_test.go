@@ -266,10 +266,12 @@ func TestRecognizeBadImages(t *testing.T) {
 
 // TestJoinedLines: an amount written in pieces farther apart than the
 // gap within a line ("$2.  700  .-") is one candidate zone, up to
-// maxJoins+1 pieces on a row; pieces too far apart, or on other rows, are
-// not joined.
+// maxJoins+1 pieces on a row, and so is every run of pieces ending at one
+// of them ("$2.  700" without its ".-"); pieces too far apart, or on other
+// rows, are not joined.
 func TestJoinedLines(t *testing.T) {
-	// piece draws n upright strokes 20 pixels high, 8 apart, from x.
+	// piece draws n upright strokes 20 pixels high, 8 apart, from x, and
+	// returns its ink's right end.
 	piece := func(c *canvas, x, y, n int) (x1 int) {
 		for i := range n {
 			c.line(float64(x+8*i), float64(y), float64(x+8*i), float64(y+20), 1.2, 0)
@@ -294,37 +296,56 @@ func TestJoinedLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range tests {
-		c := newCanvas(900, 300)
-		// A line of writing elsewhere, so that the check has more than one.
-		piece(c, 100, 220, 12)
-		x0, y, x := 300, 100, 300
-		for i := 0; ; i++ {
-			if i == len(tc.gaps) {
-				y += tc.rowDY
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCanvas(900, 300)
+			// A line of writing elsewhere, so that the check has more than one.
+			piece(c, 100, 220, 12)
+			const y0 = 100
+			x0, y := 300, y0
+			starts := []int{x0}
+			x := piece(c, x0, y, 3)
+			for k, g := range tc.gaps {
+				if k == len(tc.gaps)-1 {
+					y += tc.rowDY
+				}
+				starts = append(starts, x+g)
+				x = piece(c, x+g, y, 3)
 			}
-			x = piece(c, x, y, 3)
-			if i == len(tc.gaps) {
-				break
+			zones, err := loc.Candidates(c.bitmap())
+			if err != nil {
+				t.Fatal(err)
 			}
-			x += tc.gaps[i]
-		}
-		zones, err := loc.Candidates(c.bitmap())
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := false
-		for _, z := range zones {
-			if z.Box.Min.X <= x0-1 && z.Box.Max.X >= x && z.Box.Min.Y <= 100 && z.Box.Max.Y >= y+20 {
-				got = true
+			spans := func(xa, xb, ya, yb int) bool {
+				for _, z := range zones {
+					if z.Box.Min.X <= xa-1 && z.Box.Max.X >= xb && z.Box.Min.Y <= ya && z.Box.Max.Y >= yb {
+						return true
+					}
+				}
+				return false
 			}
-		}
-		if got != tc.want {
-			t.Errorf("%s: a zone spans the pieces: %v, want %v (zones %v)", tc.name, got, tc.want, boxes(zones))
-		}
+			if got := spans(x0, x, y0, y+20); got != tc.want {
+				t.Errorf("a zone spans the pieces: %v, want %v (zones %v)", got, tc.want, zoneBoxes(zones))
+			}
+			if !tc.want {
+				return
+			}
+			// Every run of pieces that ends at the last one is a zone of its
+			// own, without the pieces left of it.
+			for _, xs := range starts[1:] {
+				found := false
+				for _, z := range zones {
+					found = found || z.Box.Min.X > xs-8 && z.Box.Min.X <= xs-1 && z.Box.Max.X >= x
+				}
+				if !found {
+					t.Errorf("no zone from x = %d to the last piece (zones %v)", xs, zoneBoxes(zones))
+				}
+			}
+		})
 	}
 }
 
-func boxes(zones []Zone) []string {
+// zoneBoxes returns the zones' boxes, for messages.
+func zoneBoxes(zones []Zone) []string {
 	var s []string
 	for _, z := range zones {
 		s = append(s, z.Box.String())
