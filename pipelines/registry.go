@@ -90,7 +90,7 @@ type RunContext struct {
 	Tape *gtn.Tape
 }
 
-// Args are the checked parameters of one node.
+// Args are the checked parameters of one node or data section.
 type Args struct {
 	node   string
 	label  string // what errors name: "node NAME", or a data section ("train data 2")
@@ -100,7 +100,8 @@ type Args struct {
 	at     Pos // the node's position
 }
 
-// Node returns the name of the node the arguments are for.
+// Node returns the name of the node the arguments are for (for a data
+// section, what errors call it: "train data", "eval data 2").
 func (a *Args) Node() string { return a.node }
 
 // Has reports whether the parameter was given or has a default.
