@@ -15,6 +15,9 @@ import (
 	"github.com/gotn/gotn/recognizers"
 )
 
+// miniData is miniMNIST's training data.
+const miniData = "data: {source: mnist, split: train, limit: 3000}"
+
 // miniMNIST is mnist-lenet5.yaml on a small part of MNIST.
 const miniMNIST = `pipeline: mnist-lenet5
 input: image
@@ -26,7 +29,7 @@ output: graph
 symbols: SYMS
 train:
   loss: LOSS
-  data: {source: mnist, split: train, limit: 3000}
+  ` + miniData + `
   optimizer: {name: sgd, lr: 0.003, momentum: 0.9}
   epochs: 2
 eval:
@@ -125,11 +128,11 @@ func TestTrainConfigErrors(t *testing.T) {
 		{"source: mnist, split: train", "source: mnst, split: train", `unknown data source "mnst" (did you mean "mnist"?)`},
 		{"split: train, limit", "split: trian, limit", `"trian" is not one of train, test`},
 		{"name: sgd", "name: sgdd", `unknown optimizer "sgdd"`},
-		{"data: {source: mnist, split: train, limit: 3000}", "data: []", "train data: an empty list, want data sections {source: NAME, ...}"},
-		{"data: {source: mnist, split: train, limit: 3000}", "data: mnist", `train data: want a data section {source: NAME, ...} or a list of them, got "mnist"`},
-		{"data: {source: mnist, split: train, limit: 3000}", "data: [{source: mnist, limit: 10}, mnist]", `train data 2: want a data section {source: NAME, ...}, got "mnist"`},
-		{"data: {source: mnist, split: train, limit: 3000}", "data: [{source: mnst}, {source: mnist, limit: 10}]", `train data 1: unknown data source "mnst"`},
-		{"data: {source: mnist, split: train, limit: 3000}", "data: [{source: mnist, limt: 10}]", `train data 1 (mnist): unknown parameter "limt" (did you mean "limit"?)`},
+		{miniData, "data: []", "train data: an empty list, want data sections {source: NAME, ...}"},
+		{miniData, "data: mnist", `train data: want a data section {source: NAME, ...} or a list of them, got "mnist"`},
+		{miniData, "data: [{source: mnist, limit: 10}, mnist]", `train data 2: want a data section {source: NAME, ...}, got "mnist"`},
+		{miniData, "data: [{source: mnst}, {source: mnist, limit: 10}]", `train data 1: unknown data source "mnst"`},
+		{miniData, "data: [{source: mnist, limt: 10}]", `train data 1 (mnist): unknown parameter "limt" (did you mean "limit"?)`},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
 			syms, _ := filepath.Abs("grammars/digits.syms")
@@ -192,7 +195,7 @@ func TestDataList(t *testing.T) {
 	needMNIST(t)
 	syms, _ := filepath.Abs("grammars/digits.syms")
 	src := strings.NewReplacer("SYMS", syms, "LOSS", "nll").Replace(strings.Replace(miniMNIST,
-		"data: {source: mnist, split: train, limit: 3000}",
+		miniData,
 		"data: [{source: mnist, split: train, limit: 30}, {source: mnist, split: test, limit: 20}]", 1))
 	p := assembleText(t, "mini.yaml", ".", src)
 	c, err := p.TrainConfig()

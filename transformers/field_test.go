@@ -315,15 +315,17 @@ func TestJoinedLines(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			spans := func(xa, xb, ya, yb int) bool {
+			// zoneFrom reports whether a zone starts at xs (its margin
+			// before it) and holds every piece from there to the last.
+			zoneFrom := func(xs int) bool {
 				for _, z := range zones {
-					if z.Box.Min.X <= xa-1 && z.Box.Max.X >= xb && z.Box.Min.Y <= ya && z.Box.Max.Y >= yb {
+					if z.Box.Min.X > xs-8 && z.Box.Min.X <= xs-1 && z.Box.Max.X >= x && z.Box.Min.Y <= y0 && z.Box.Max.Y >= y+20 {
 						return true
 					}
 				}
 				return false
 			}
-			if got := spans(x0, x, y0, y+20); got != tc.want {
+			if got := zoneFrom(x0); got != tc.want {
 				t.Errorf("a zone spans the pieces: %v, want %v (zones %v)", got, tc.want, zoneBoxes(zones))
 			}
 			if !tc.want {
@@ -332,11 +334,7 @@ func TestJoinedLines(t *testing.T) {
 			// Every run of pieces that ends at the last one is a zone of its
 			// own, without the pieces left of it.
 			for _, xs := range starts[1:] {
-				found := false
-				for _, z := range zones {
-					found = found || z.Box.Min.X > xs-8 && z.Box.Min.X <= xs-1 && z.Box.Max.X >= x
-				}
-				if !found {
+				if !zoneFrom(xs) {
 					t.Errorf("no zone from x = %d to the last piece (zones %v)", xs, zoneBoxes(zones))
 				}
 			}
