@@ -7,7 +7,7 @@ import "slices"
 // own node types.
 func DefaultRegistry() *Registry {
 	r := NewRegistry()
-	for _, t := range slices.Concat(graphNodeTypes(), recognizerNodeTypes(), sequenceNodeTypes(), stringNodeTypes(), checkNodeTypes()) {
+	for _, t := range slices.Concat(graphNodeTypes(), []*NodeType{combineNodeType()}, recognizerNodeTypes(), sequenceNodeTypes(), stringNodeTypes(), checkNodeTypes()) {
 		if err := r.Register(t); err != nil {
 			panic(err) // the built-in types have distinct names
 		}
