@@ -3,8 +3,13 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gotn/gotn/datasets"
+	"github.com/gotn/gotn/gtn"
 )
 
 func TestRunEditDistance(t *testing.T) {
@@ -50,5 +55,60 @@ func TestNodesMarkdownIsTheDocs(t *testing.T) {
 	have, err := os.ReadFile("../../docs/pipelines.md")
 	if err != nil || code != 0 || out != string(have) {
 		t.Errorf("gtn nodes --markdown differs from docs/pipelines.md (exit %d, %v)", code, err)
+	}
+}
+
+// TestTrainSeed checks gtn train's --seed: the train section's seed when
+// it is the same, other weights when it is not.
+func TestTrainSeed(t *testing.T) {
+	if _, err := datasets.MNISTDir(""); err != nil {
+		t.Skipf("MNIST not available: %v", err)
+	}
+	dir := t.TempDir()
+	syms, err := filepath.Abs("../../pipelines/grammars/digits.syms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipe := filepath.Join(dir, "tiny.yaml")
+	src := `pipeline: tiny
+input: image
+nodes:
+  input: {use: digit-input, from: image, size: 28}
+  net:   {use: recognizer, from: input, arch: lenet1, classes: 10}
+  graph: {use: class-graph, from: net}
+output: graph
+symbols: ` + syms + `
+train:
+  loss: nll
+  data: {source: mnist, split: train, limit: 200}
+  optimizer: {name: sgd, lr: 0.01, momentum: 0.9}
+  epochs: 1
+  seed: 1
+`
+	if err := os.WriteFile(pipe, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	weights := func(args ...string) []float32 {
+		t.Helper()
+		out := filepath.Join(dir, "m.msgpack")
+		if code, _, errs := runGTN(t, "", append([]string{"train", pipe, "--out", out, "--quiet"}, args...)...); code != 0 {
+			t.Fatalf("gtn train %v: exit %d: %s", args, code, errs)
+		}
+		m, err := gtn.LoadModel(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w []float32
+		for _, p := range m.Params {
+			w = append(w, p.Value.Data...)
+		}
+		return w
+	}
+	file, one, two := weights(), weights("--seed", "1"), weights("--seed", "2")
+	if !slices.Equal(file, one) {
+		t.Error("--seed 1 trains other weights than the file's seed 1")
+	}
+	if slices.Equal(file, two) {
+		t.Error("--seed 2 trains the same weights as seed 1")
 	}
 }

@@ -50,10 +50,11 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "model file to write (atomically, after every epoch); default: PIPELINE's name + .msgpack")
 	resume := fs.Bool("resume", false, "continue from the epoch recorded in --out")
 	epochs := fs.Int("epochs", 0, "override the number of epochs of the train section")
+	seed := fs.Int("seed", 0, "override the train section's seed (the examples' order and distortions), to train several experts from one file")
 	init := fs.String("model", "", "start from this model file's parameters")
 	quiet := fs.Bool("quiet", false, "no progress bars")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: gtn train PIPELINE [--out MODEL] [--resume] [--epochs N] [--quiet]
+		fmt.Fprint(fs.Output(), `Usage: gtn train PIPELINE [--out MODEL] [--resume] [--epochs N] [--seed N] [--quiet]
 
 Trains a pipeline with its train section (loss, data, optimizer, schedule, epochs) and,
 after each epoch, evaluates it with its eval section and checkpoints the model.
@@ -79,6 +80,9 @@ Flags:
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
+	}
+	if *seed != 0 {
+		cfg.Seed = uint64(*seed)
 	}
 	if *out == "" {
 		*out = p.Spec.Name + ".msgpack"
