@@ -9,8 +9,14 @@ import (
 )
 
 // WriteFile writes data to path through a temporary file in the same
-// directory, synced and then renamed over path.
+// directory, synced and then renamed over path. The file keeps the
+// permissions of the file it replaces, and a new file gets 0644 (the
+// temporary file's own are 0600).
 func WriteFile(path string, data []byte) (err error) {
+	perm := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		perm = fi.Mode().Perm()
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
@@ -21,6 +27,9 @@ func WriteFile(path string, data []byte) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
+	if err = tmp.Chmod(perm); err != nil {
+		return err
+	}
 	if _, err = tmp.Write(data); err != nil {
 		return err
 	}

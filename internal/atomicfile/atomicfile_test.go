@@ -26,3 +26,32 @@ func TestWriteFile(t *testing.T) {
 		t.Error("want an error for a missing directory")
 	}
 }
+
+// TestWriteFilePermissions: a new file is readable by all (0644), and a
+// file replaced keeps its permissions.
+func TestWriteFilePermissions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "model.msgpack")
+	mode := func() os.FileMode {
+		t.Helper()
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Mode().Perm()
+	}
+	if err := WriteFile(path, []byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	if m := mode(); m != 0o644 {
+		t.Errorf("new file: mode %v, want -rw-r--r--", m)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(path, []byte("b")); err != nil {
+		t.Fatal(err)
+	}
+	if m := mode(); m != 0o600 {
+		t.Errorf("replaced file: mode %v, want -rw------- as before", m)
+	}
+}
