@@ -13,7 +13,7 @@ func combineNodeType() *NodeType {
 	return &NodeType{
 		Name: "combine",
 		Doc: "combines several readers of the same input as a product of experts: each input is a reader's interpretation graph, its output labels spelling answers in the same symbols; " +
-			"the candidates are the best distinct answers of every reader, and the output graph has one path per candidate, spelling it, whose energy is the sum over the readers of -log of the candidate's posterior, F(paths spelling it) - F(all paths); " +
+			"the candidates are the best distinct answers of every reader, and the output graph has one path per candidate, spelling it, whose energy is the mean over the readers of -log of the candidate's posterior, F(paths spelling it) - F(all paths) (a logarithmic opinion pool: the answer's confidence is the geometric mean of the readers' posteriors, renormalised over the candidates); " +
 			"a candidate that some reader cannot spell is dropped. Differentiable: the gradient reaches every reader's arcs",
 		Inputs: []Type{GraphType, GraphType}, Variadic: true, Output: GraphType,
 		Params: []ParamSpec{
@@ -75,8 +75,8 @@ func (n combine) Run(rc *RunContext, in []any) (any, error) {
 			parts = append(parts, fs)
 		}
 	}
-	// One path per answer, its energy Σ_k F_k(answer) - F_k(all) on its
-	// final state.
+	// One path per answer, on its final state the mean over the readers
+	// of F_k(answer) - F_k(all).
 	b := graphs.NewBuilder()
 	b.SetStart(b.AddState())
 	finals := make([]int, len(kept))
@@ -101,13 +101,13 @@ func (n combine) Run(rc *RunContext, in []any) (any, error) {
 		for k, f := range fs {
 			e += float64(f.Value.Data[0]) - float64(all[k].Value.Data[0])
 		}
-		energy.Value.Data[i] = float32(e)
+		energy.Value.Data[i] = float32(e / float64(len(readers)))
 		index[g.FinalIndex(finals[i])] = int32(i)
 	}
 	if energy.Grad != nil {
 		tp.OnBackward(func() {
 			for i, fs := range parts {
-				d := energy.Grad.Data[i]
+				d := energy.Grad.Data[i] / float32(len(readers))
 				for k, f := range fs {
 					if f.Grad != nil {
 						f.Grad.Data[0] += d

@@ -60,7 +60,7 @@ func answerEnergies(t *testing.T, g *graphs.Graph) map[string]float64 {
 }
 
 // TestCombine checks the combine node on hand-made readers: the candidates
-// and their energies (the sum of the readers' -log posteriors), the
+// and their energies (the mean of the readers' -log posteriors), the
 // answer both readers find likeliest winning over the first reader's
 // best, a candidate the second reader cannot spell dropped, and a reader
 // that reads nothing leaving no answer.
@@ -80,8 +80,8 @@ func TestCombine(t *testing.T) {
 	}
 	fa, fb := free(1, 1.5, 4), free(3, 0.5)
 	want := map[string]float64{
-		"1 2": (1 - fa) + (3 - fb),
-		"1 3": (1.5 - fa) + (0.5 - fb),
+		"1 2": ((1 - fa) + (3 - fb)) / 2,
+		"1 3": ((1.5 - fa) + (0.5 - fb)) / 2,
 	}
 	tp := gtn.NewTape(nil)
 	for _, candidates := range []int{1, 3} {
@@ -215,8 +215,8 @@ func TestCombineParams(t *testing.T) {
 	}
 }
 
-// TestORANDCombined evaluates orand-combined.yaml, the committed ORAND
-// reader and the check reader's field reader combined, on the held-out
+// TestORANDCombined evaluates orand-combined.yaml, three ORAND digit
+// readers and the check reader's field reader combined, on the held-out
 // fifth of ORAND-CAR-A.
 func TestORANDCombined(t *testing.T) {
 	if _, err := datasets.ORANDDir(""); err != nil {
@@ -234,8 +234,8 @@ func TestORANDCombined(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Measured: 82.4% (orand-hos.yaml alone: 78.7%).
-	if acc := res.Metrics["string_accuracy"]; acc < 0.81 {
-		t.Errorf("string accuracy %.3f on the held-out fifth, want at least 0.81", acc)
+	// Measured: 84.3% (orand-hos.yaml alone: 78.7%).
+	if acc := res.Metrics["string_accuracy"]; acc < 0.83 {
+		t.Errorf("string accuracy %.3f on the held-out fifth, want at least 0.83", acc)
 	}
 }

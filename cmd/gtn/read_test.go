@@ -364,6 +364,9 @@ func TestReadAccuracy(t *testing.T) {
 	}{
 		{"checks", func(t *testing.T) []string { return generated(t, 30, false) }, "exact amount", 26, 30},
 		{"fields", func(t *testing.T) []string { return append(generated(t, 60, true), "--field") }, "exact amount", 56, 60},
+		{"checks, two readers combined", func(t *testing.T) []string {
+			return append(generated(t, 60, false), "--pipeline", "../../pipelines/check-amount-combined.yaml")
+		}, "exact amount", 55, 60},
 		{"ORAND-CAR-A", func(t *testing.T) []string {
 			dir, err := datasets.ORANDDir("")
 			if err != nil {
