@@ -1,14 +1,12 @@
 package pipelines
 
 import (
-	"context"
 	"math"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/gotn/gotn/datasets"
 	"github.com/gotn/gotn/graphs"
 	"github.com/gotn/gotn/gtn"
 )
@@ -219,23 +217,8 @@ func TestCombineParams(t *testing.T) {
 // readers and the check reader's field reader combined, on the held-out
 // fifth of ORAND-CAR-A.
 func TestORANDCombined(t *testing.T) {
-	if _, err := datasets.ORANDDir(""); err != nil {
-		t.Skipf("ORAND-CAR-A not available (set GTN_DATA to the directory holding orand-car-a/): %v", err)
-	}
-	p, err := Load("orand-combined.yaml", DefaultRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := p.EvalConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := p.Evaluate(context.Background(), c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Measured: 84.3% (orand-hos.yaml alone: 78.7%).
-	if acc := res.Metrics["string_accuracy"]; acc < 0.83 {
+	if acc := orandAccuracy(t, "orand-combined.yaml"); acc < 0.83 {
 		t.Errorf("string accuracy %.3f on the held-out fifth, want at least 0.83", acc)
 	}
 }
