@@ -36,6 +36,13 @@ func combineNodeType() *NodeType {
 // combine implements the combine node.
 type combine struct{ candidates, paths int }
 
+// freeEnergy is a free energy recorded on the tape, and its value in
+// float64.
+type freeEnergy struct {
+	v *gtn.Var
+	f float64
+}
+
 func (n combine) Run(rc *RunContext, in []any) (any, error) {
 	tp := rc.Tape
 	readers := make([]*gtn.GraphVar, len(in))
@@ -46,9 +53,9 @@ func (n combine) Run(rc *RunContext, in []any) (any, error) {
 	}
 	// The free energy of each reader's graph; a reader that reads nothing
 	// spells no candidate.
-	all := make([]*gtn.Var, len(readers))
+	all := make([]freeEnergy, len(readers))
 	for k, r := range readers {
-		f, _, err := tp.FreeEnergy(r, 1)
+		v, f, err := tp.FreeEnergy(r, 1)
 		if errors.Is(err, graphs.ErrNoPath) {
 			none, _, err := graphs.NewBuilder().Build()
 			return tp.Graph(none), err
@@ -56,7 +63,7 @@ func (n combine) Run(rc *RunContext, in []any) (any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reader %d: %w", k+1, err)
 		}
-		all[k] = f
+		all[k] = freeEnergy{v, f}
 	}
 	answers, err := n.answers(readers)
 	if err != nil {
@@ -64,7 +71,7 @@ func (n combine) Run(rc *RunContext, in []any) (any, error) {
 	}
 	// The free energies of each reader's paths that spell each answer.
 	var kept [][]int32
-	var parts [][]*gtn.Var // per kept answer, per reader
+	var parts [][]freeEnergy // per kept answer, per reader
 	for _, ans := range answers {
 		fs, err := spellings(tp, readers, ans)
 		if err != nil {
@@ -99,7 +106,7 @@ func (n combine) Run(rc *RunContext, in []any) (any, error) {
 	for i, fs := range parts {
 		e := 0.0
 		for k, f := range fs {
-			e += float64(f.Value.Data[0]) - float64(all[k].Value.Data[0])
+			e += f.f - all[k].f
 		}
 		energy.Value.Data[i] = float32(e / float64(len(readers)))
 		index[g.FinalIndex(finals[i])] = int32(i)
@@ -109,9 +116,9 @@ func (n combine) Run(rc *RunContext, in []any) (any, error) {
 			for i, fs := range parts {
 				d := energy.Grad.Data[i] / float32(len(readers))
 				for k, f := range fs {
-					if f.Grad != nil {
-						f.Grad.Data[0] += d
-						all[k].Grad.Data[0] -= d
+					if f.v.Grad != nil {
+						f.v.Grad.Data[0] += d
+						all[k].v.Grad.Data[0] -= d
 					}
 				}
 			}
@@ -122,31 +129,32 @@ func (n combine) Run(rc *RunContext, in []any) (any, error) {
 
 // spellings returns the free energy of each reader's paths that spell
 // ans, or nil if some reader has none.
-func spellings(tp *gtn.Tape, readers []*gtn.GraphVar, ans []int32) ([]*gtn.Var, error) {
+func spellings(tp *gtn.Tape, readers []*gtn.GraphVar, ans []int32) ([]freeEnergy, error) {
 	lin, err := graphs.LinearAcceptor(ans)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("answer %v: %w", ans, err)
 	}
-	fs := make([]*gtn.Var, len(readers))
+	fs := make([]freeEnergy, len(readers))
 	for k, r := range readers {
 		c, err := tp.Compose(r, tp.Graph(lin))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("reader %d: answer %v: %w", k+1, ans, err)
 		}
-		f, _, err := tp.FreeEnergy(c, 1)
+		v, f, err := tp.FreeEnergy(c, 1)
 		if errors.Is(err, graphs.ErrNoPath) {
 			return nil, nil
 		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("reader %d: answer %v: %w", k+1, ans, err)
 		}
-		fs[k] = f
+		fs[k] = freeEnergy{v, f}
 	}
 	return fs, nil
 }
 
-// answers returns the distinct answers (output label strings) among the
-// best paths of each reader: up to n.candidates from each, in order.
+// answers returns the best distinct answers (output label strings) of
+// each reader, up to n.candidates from each, without repeats: the same
+// set whatever the order of the readers.
 func (n combine) answers(readers []*gtn.GraphVar) ([][]int32, error) {
 	var out [][]int32
 	seen := map[string]bool{}
@@ -155,16 +163,19 @@ func (n combine) answers(readers []*gtn.GraphVar) ([][]int32, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reader %d: %w", k+1, err)
 		}
-		got := 0
+		mine := map[string]bool{}
 		for _, p := range paths {
 			ans := p.OLabels(r.G)
 			key := fmt.Sprint(ans)
-			if seen[key] {
+			if mine[key] {
 				continue
 			}
-			seen[key] = true
-			out = append(out, ans)
-			if got++; got == n.candidates {
+			mine[key] = true
+			if !seen[key] {
+				seen[key] = true
+				out = append(out, ans)
+			}
+			if len(mine) == n.candidates {
 				break
 			}
 		}

@@ -1,6 +1,7 @@
 package pipelines
 
 import (
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -108,11 +109,56 @@ func TestCombine(t *testing.T) {
 	if _, err := graphs.Viterbi(runCombine(t, tp, 3, tp.Graph(a), tp.Graph(none))); err == nil {
 		t.Error("a reader without paths: the combination has a path")
 	}
-	// The empty answer is a candidate like any other.
-	eps := readerGraph(t, 1, [4]float64{0, 1, 0, 0.5}, [4]float64{0, 1, 1, 1})
-	got := answerEnergies(t, runCombine(t, tp, 2, tp.Graph(eps), tp.Graph(eps)))
-	if _, ok := got[""]; !ok || len(got) != 2 {
-		t.Errorf("answers %v, want the empty answer and \"1\"", got)
+	// Paths that spell the same answer pool their probability, and the
+	// empty answer is a candidate like any other.
+	for _, tc := range []struct {
+		name   string
+		reader *graphs.Graph
+		want   map[string]float64
+	}{
+		{"two paths", readerGraph(t, 1, [4]float64{0, 1, 1, 1}, [4]float64{0, 1, 1, 1}, [4]float64{0, 1, 2, 1}),
+			map[string]float64{"1": math.Log(1.5), "2": math.Log(3)}},
+		{"empty answer", readerGraph(t, 1, [4]float64{0, 1, 0, 0.5}, [4]float64{0, 1, 1, 1}),
+			map[string]float64{"": 0.5 - free(0.5, 1), "1": 1 - free(0.5, 1)}},
+	} {
+		got := answerEnergies(t, runCombine(t, tp, 2, tp.Graph(tc.reader), tp.Graph(tc.reader)))
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: answers %v, want %v", tc.name, got, tc.want)
+		}
+		for ans, e := range tc.want {
+			if g, ok := got[ans]; !ok || math.Abs(g-e) > 1e-5 {
+				t.Errorf("%s: answer %q energy %v (found %v), want %v", tc.name, ans, g, ok, e)
+			}
+		}
+	}
+}
+
+// TestCombineOrder: the candidates are each reader's own best answers,
+// whatever the order of the readers.
+func TestCombineOrder(t *testing.T) {
+	// One arc per answer 1..7, a's ranking 1 2 3 6 7 4 5, b's 1 2 4 5 7 3 6.
+	reader := func(energies ...float64) *graphs.Graph {
+		var arcs [][4]float64
+		for i, e := range energies {
+			arcs = append(arcs, [4]float64{0, 1, float64(i + 1), e})
+		}
+		return readerGraph(t, 1, arcs...)
+	}
+	a := reader(1, 2, 3, 6, 7, 4, 5)
+	b := reader(1, 2, 6, 3, 4, 7, 5)
+	tp := gtn.NewTape(nil)
+	ab := answerEnergies(t, runCombine(t, tp, 3, tp.Graph(a), tp.Graph(b)))
+	ba := answerEnergies(t, runCombine(t, tp, 3, tp.Graph(b), tp.Graph(a)))
+	want := []string{"1", "2", "3", "4"}
+	for _, got := range []map[string]float64{ab, ba} {
+		if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, want) {
+			t.Errorf("answers %v, want %v", keys, want)
+		}
+	}
+	for ans, e := range ab {
+		if math.Abs(ba[ans]-e) > 1e-6 {
+			t.Errorf("answer %q: energy %v one way, %v the other", ans, e, ba[ans])
+		}
 	}
 }
 
