@@ -124,6 +124,9 @@ func (p *Pipeline) TrainConfig() (*TrainConfig, error) {
 	get(err)
 	seed, err := sec.Int("seed", 1)
 	get(err)
+	if seed < 0 {
+		errs = append(errs, sec.Errorf("seed", "seed %d: want 0 or more", seed).(*Error))
+	}
 	c.Seed = uint64(seed)
 	c.Workers, err = sec.Int("workers", runtime.GOMAXPROCS(0))
 	get(err)
@@ -361,6 +364,9 @@ func (p *Pipeline) Train(ctx context.Context, c *TrainConfig, opt TrainOptions) 
 			if first, err = strconv.Atoi(meta["epochs_done"]); err != nil {
 				return fmt.Errorf("resuming: %s does not say how many epochs were done", opt.Out)
 			}
+			if seed := meta["seed"]; seed != "" && seed != strconv.FormatUint(c.Seed, 10) {
+				return fmt.Errorf("resuming: %s was trained with seed %s, this run has seed %d (the train section's or --seed)", opt.Out, seed, c.Seed)
+			}
 			fmt.Fprintf(logOrDiscard(opt.Log), "resuming %s after epoch %d\n", opt.Out, first)
 		}
 	}
@@ -397,6 +403,7 @@ func (p *Pipeline) Train(ctx context.Context, c *TrainConfig, opt TrainOptions) 
 			"epochs_done": strconv.Itoa(epoch + 1),
 			"train_loss":  strconv.FormatFloat(stats.Loss, 'g', 6, 64),
 			"loss":        c.Loss.Name(),
+			"seed":        strconv.FormatUint(c.Seed, 10),
 		}
 		line := fmt.Sprintf("epoch %d/%d: loss %.5g, %.0f ex/s", epoch+1, epochs, stats.Loss, stats.PerSecond)
 		if c.Collapse > 0 {

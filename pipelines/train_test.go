@@ -128,6 +128,7 @@ func TestTrainConfigErrors(t *testing.T) {
 		{"source: mnist, split: train", "source: mnst, split: train", `unknown data source "mnst" (did you mean "mnist"?)`},
 		{"split: train, limit", "split: trian, limit", `"trian" is not one of train, test`},
 		{"name: sgd", "name: sgdd", `unknown optimizer "sgdd"`},
+		{"epochs: 2", "epochs: 2\n  seed: -1", "seed -1: want 0 or more"},
 		{miniData, "data: []", "train data: an empty list, want data sections {source: NAME, ...}"},
 		{miniData, "data: mnist", `train data: want a data section {source: NAME, ...} or a list of them, got "mnist"`},
 		{miniData, "data: [{source: mnist, limit: 10}, mnist]", `train data 2: want a data section {source: NAME, ...}, got "mnist"`},

@@ -58,8 +58,9 @@ func TestNodesMarkdownIsTheDocs(t *testing.T) {
 	}
 }
 
-// TestTrainSeed checks gtn train's --seed: the train section's seed when
-// it is the same, other weights when it is not.
+// TestTrainSeed checks gtn train's --seed: the file's own seed trains the
+// same weights, any other seed (0 too) other weights, and a run resumed
+// with another seed than the model's is refused.
 func TestTrainSeed(t *testing.T) {
 	if _, err := datasets.MNISTDir(""); err != nil {
 		t.Skipf("MNIST not available: %v", err)
@@ -104,11 +105,18 @@ train:
 		}
 		return w
 	}
-	file, one, two := weights(), weights("--seed", "1"), weights("--seed", "2")
+	file, one := weights(), weights("--seed", "1")
 	if !slices.Equal(file, one) {
 		t.Error("--seed 1 trains other weights than the file's seed 1")
 	}
-	if slices.Equal(file, two) {
-		t.Error("--seed 2 trains the same weights as seed 1")
+	for _, seed := range []string{"0", "2"} {
+		if slices.Equal(file, weights("--seed", seed)) {
+			t.Errorf("--seed %s trains the same weights as seed 1", seed)
+		}
+	}
+	// The model now holds seed 2's training.
+	code, _, errs := runGTN(t, "", "train", pipe, "--out", filepath.Join(dir, "m.msgpack"), "--quiet", "--resume")
+	if code != 1 || !strings.Contains(errs, "was trained with seed 2, this run has seed 1") {
+		t.Errorf("resuming with another seed: exit %d, %s", code, errs)
 	}
 }

@@ -50,7 +50,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "model file to write (atomically, after every epoch); default: PIPELINE's name + .msgpack")
 	resume := fs.Bool("resume", false, "continue from the epoch recorded in --out")
 	epochs := fs.Int("epochs", 0, "override the number of epochs of the train section")
-	seed := fs.Int("seed", 0, "override the train section's seed (the examples' order and distortions), to train several experts from one file")
+	seed := fs.Uint64("seed", 0, "override the train section's seed (the examples' order and distortions), to train several experts from one file")
 	init := fs.String("model", "", "start from this model file's parameters")
 	quiet := fs.Bool("quiet", false, "no progress bars")
 	fs.Usage = func() {
@@ -81,9 +81,11 @@ Flags:
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	if *seed != 0 {
-		cfg.Seed = uint64(*seed)
-	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "seed" {
+			cfg.Seed = *seed
+		}
+	})
 	if *out == "" {
 		*out = p.Spec.Name + ".msgpack"
 	}
