@@ -27,11 +27,11 @@ func TestWriteFile(t *testing.T) {
 	}
 }
 
-// TestWriteFilePermissions: a new file is readable by all (0644), and a
-// file replaced keeps its permissions.
+// TestWriteFilePermissions: a new file gets the permissions os.WriteFile
+// would give it (0644 less the umask), and a file replaced keeps its own.
 func TestWriteFilePermissions(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "model.msgpack")
-	mode := func() os.FileMode {
+	dir := t.TempDir()
+	mode := func(path string) os.FileMode {
 		t.Helper()
 		fi, err := os.Stat(path)
 		if err != nil {
@@ -39,11 +39,16 @@ func TestWriteFilePermissions(t *testing.T) {
 		}
 		return fi.Mode().Perm()
 	}
+	plain := filepath.Join(dir, "plain")
+	if err := os.WriteFile(plain, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "model.msgpack")
 	if err := WriteFile(path, []byte("a")); err != nil {
 		t.Fatal(err)
 	}
-	if m := mode(); m != 0o644 {
-		t.Errorf("new file: mode %v, want -rw-r--r--", m)
+	if got, want := mode(path), mode(plain); got != want {
+		t.Errorf("new file: mode %v, want %v as os.WriteFile gives", got, want)
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		t.Fatal(err)
@@ -51,7 +56,7 @@ func TestWriteFilePermissions(t *testing.T) {
 	if err := WriteFile(path, []byte("b")); err != nil {
 		t.Fatal(err)
 	}
-	if m := mode(); m != 0o600 {
+	if m := mode(path); m != 0o600 {
 		t.Errorf("replaced file: mode %v, want -rw------- as before", m)
 	}
 }
