@@ -333,10 +333,12 @@ func TestIsCorrect(t *testing.T) {
 
 // TestReadAccuracy reads 30 generated checks and 60 generated amount
 // fields (MNIST test digits, both styles, handwriting fonts, seed 31:
-// images the model never saw) with the embedded reader, and the held-out
-// fifth of ORAND-CAR-A when GTN_DATA has it, and asserts how many amounts
-// (ORAND: digit strings) it reads right. Measured with the committed
-// model: 30/30 checks, 58/60 fields, 158/216 ORAND fields.
+// images the model never saw) with the embedded reader, 60 checks with
+// the two readers of check-amount-combined.yaml, and the held-out fifth
+// of ORAND-CAR-A when GTN_DATA has it, and asserts how many amounts
+// (ORAND: digit strings) they read right. Measured with the committed
+// models: 30/30 checks, 58/60 fields, 58/60 checks with two readers,
+// 158/216 ORAND fields.
 func TestReadAccuracy(t *testing.T) {
 	m := testMNIST(t)
 	generated := func(t *testing.T, n int, field bool) []string {
