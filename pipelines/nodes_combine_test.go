@@ -31,7 +31,7 @@ func readerGraph(t *testing.T, final int, arcs ...[4]float64) *graphs.Graph {
 }
 
 // runCombine runs a combine node with the given candidates on graphs.
-func runCombine(t *testing.T, tp *gtn.Tape, candidates int, readers ...*gtn.GraphVar) *graphs.Graph {
+func runCombine(t *testing.T, tp *gtn.Tape, candidates int, readers ...*gtn.GraphVar) *gtn.GraphVar {
 	t.Helper()
 	in := make([]any, len(readers))
 	for i, r := range readers {
@@ -41,12 +41,13 @@ func runCombine(t *testing.T, tp *gtn.Tape, candidates int, readers ...*gtn.Grap
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out.(*gtn.GraphVar).G
+	return out.(*gtn.GraphVar)
 }
 
 // answerEnergies returns the combined graph's answers and energies.
-func answerEnergies(t *testing.T, g *graphs.Graph) map[string]float64 {
+func answerEnergies(t *testing.T, combined *gtn.GraphVar) map[string]float64 {
 	t.Helper()
+	g := combined.G
 	paths, err := graphs.NBest(g, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +95,7 @@ func TestCombine(t *testing.T) {
 			}
 		}
 	}
-	best, err := Interpret(runCombine(t, tp, 3, tp.Graph(a), tp.Graph(b)), nil)
+	best, err := Interpret(runCombine(t, tp, 3, tp.Graph(a), tp.Graph(b)).G, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestCombine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := graphs.Viterbi(runCombine(t, tp, 3, tp.Graph(a), tp.Graph(none))); err == nil {
+	if _, err := graphs.Viterbi(runCombine(t, tp, 3, tp.Graph(a), tp.Graph(none)).G); err == nil {
 		t.Error("a reader without paths: the combination has a path")
 	}
 	// Paths that spell the same answer pool their probability, and the
@@ -228,11 +229,7 @@ func TestCombineGradient(t *testing.T) {
 // readers, a loss that depends on every candidate's energy.
 func combinedFreeEnergy(t *testing.T, tp *gtn.Tape, a, b *gtn.GraphVar) *gtn.Var {
 	t.Helper()
-	out, err := combine{candidates: 3, paths: 100}.Run(&RunContext{Tape: tp}, []any{a, b})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, _, err := tp.FreeEnergy(out.(*gtn.GraphVar), 1)
+	f, _, err := tp.FreeEnergy(runCombine(t, tp, 3, a, b), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
